@@ -1,0 +1,372 @@
+"""The blocking client: the async client's calls, run on an event loop in a background
+thread through an anyio blocking portal. No logic of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import functools
+import os
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
+
+import attrs
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from ._client import AsyncBroadcastAPI, AsyncHiveSocketClient, AsyncNotifyAPI
+from ._config import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    settings_from_env,
+)
+from ._errors import HiveSocketError
+
+__all__ = ["BroadcastAPI", "HiveSocketClient", "NotifyAPI"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """One event loop in one background thread, shared by a client and its views.
+
+    Started on first use. Stopped by ``close()``, at interpreter exit and just before
+    ``os.fork()`` (which waits for calls in flight), and started again on the next call
+    in parent and child alike: a forked child never touches its parent's connections.
+    """
+
+    def __init__(self, make_client: Callable[[], AsyncHiveSocketClient]) -> None:
+        self._make_client = make_client
+        self._condition = threading.Condition(threading.Lock())
+        self._in_flight = 0
+        self._pausing = False
+        self._closed = False
+        self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
+        self._portal: BlockingPortal | None = None
+        self._client: AsyncHiveSocketClient | None = None
+        _live_loop_threads.add(self)
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._closed
+
+    def enter(self) -> tuple[BlockingPortal, AsyncHiveSocketClient]:
+        """Count a call in and return the portal and async client it runs on."""
+        with self._condition:
+            while self._pausing:
+                self._condition.wait()
+            if self._closed:
+                raise HiveSocketError(
+                    "This HiveSocketClient is closed; create a new one (and keep it open "
+                    "for the life of your application)"
+                )
+            if self._portal is None or self._client is None:
+                self._start()
+            self._in_flight += 1
+            assert self._portal is not None and self._client is not None  # noqa: PT018
+            return self._portal, self._client
+
+    def leave(self) -> None:
+        """Count a call out."""
+        with self._condition:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._condition.notify_all()
+
+    def _start(self) -> None:
+        portal_cm = start_blocking_portal(name="hive-socket")
+        self._portal = portal_cm.__enter__()
+        self._portal_cm = portal_cm
+        self._client = self._make_client()
+
+    def _stop(self) -> None:
+        portal_cm, portal, client = self._portal_cm, self._portal, self._client
+        self._portal_cm = self._portal = self._client = None
+        if portal_cm is None or portal is None:
+            return
+        try:
+            if client is not None:
+                portal.call(client.aclose)
+        finally:
+            portal_cm.__exit__(None, None, None)
+
+    def pause(self) -> None:
+        """Wait for the calls in flight, then stop the loop; calls wait until ``resume``."""
+        with self._condition:
+            self._pausing = True
+            while self._in_flight:
+                self._condition.wait()
+            self._stop()
+
+    def resume(self) -> None:
+        """Let calls in again (they start a new loop)."""
+        with self._condition:
+            self._pausing = False
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        """Stop for good."""
+        with self._condition:
+            if self._closed:
+                return
+            self._closed = True
+        self.pause()
+        self.resume()
+        _live_loop_threads.discard(self)
+
+
+_live_loop_threads: weakref.WeakSet[_LoopThread] = weakref.WeakSet()
+
+
+def _pause_all_before_fork() -> None:
+    for loop_thread in list(_live_loop_threads):
+        loop_thread.pause()
+
+
+def _resume_all_after_fork() -> None:
+    for loop_thread in list(_live_loop_threads):
+        loop_thread.resume()
+
+
+def _close_all_at_exit() -> None:
+    for loop_thread in list(_live_loop_threads):
+        loop_thread.close()
+
+
+os.register_at_fork(
+    before=_pause_all_before_fork,
+    after_in_parent=_resume_all_after_fork,
+    after_in_child=_resume_all_after_fork,
+)
+atexit.register(_close_all_at_exit)
+
+
+class _Blocking(Generic[P, T]):
+    """The blocking twin of an async method: on an instance, a function that runs the
+    method on the instance's async counterpart and waits for its result."""
+
+    def __init__(self, async_method: Callable[Concatenate[Any, P], Awaitable[T]]) -> None:
+        self._async_method = async_method
+        self.__doc__ = async_method.__doc__
+        self.__name__ = async_method.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, instance: _SyncSide, owner: type[Any]) -> Callable[P, T]: ...
+    def __get__(self, instance: _SyncSide | None, owner: type[Any]) -> Self | Callable[P, T]:
+        if instance is None:
+            return self
+        return functools.partial(_call_blocking, instance, self._async_method)
+
+
+def _call_blocking(
+    target: _SyncSide, async_method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+) -> T:
+    if asyncio._get_running_loop() is not None:
+        raise HiveSocketError(
+            "HiveSocketClient blocks, so it cannot be called from a running event loop "
+            "(it would stall every task on that loop); use AsyncHiveSocketClient and "
+            "`await` its calls"
+        )
+    loop_thread = target._client._loop_thread
+    portal, client = loop_thread.enter()
+    try:
+        return portal.call(
+            functools.partial(async_method, target._async_target(client), *args, **kwargs)
+        )
+    finally:
+        loop_thread.leave()
+
+
+class _SyncSide(Protocol):
+    """A blocking object: it knows its client and its async counterpart."""
+
+    _client: HiveSocketClient
+
+    def _async_target(self, client: AsyncHiveSocketClient) -> object: ...
+
+
+class NotifyAPI:
+    """``hive.notify``: notifications, shown by clients with ``useNotifications()``.
+
+    The same calls as :class:`AsyncNotifyAPI`, blocking.
+    """
+
+    def __init__(self, client: HiveSocketClient) -> None:
+        self._client = client
+
+    def _async_target(self, client: AsyncHiveSocketClient) -> AsyncNotifyAPI:
+        return self._client._view(client).notify
+
+    user = _Blocking(AsyncNotifyAPI.user)
+    room = _Blocking(AsyncNotifyAPI.room)
+    users = _Blocking(AsyncNotifyAPI.users)
+
+
+class BroadcastAPI:
+    """``hive.broadcast``: typed messages, received by clients with ``useMessages()``.
+
+    The same calls as :class:`AsyncBroadcastAPI`, blocking.
+    """
+
+    def __init__(self, client: HiveSocketClient) -> None:
+        self._client = client
+
+    def _async_target(self, client: AsyncHiveSocketClient) -> AsyncBroadcastAPI:
+        return self._client._view(client).broadcast
+
+    to_room = _Blocking(AsyncBroadcastAPI.to_room)
+
+
+class HiveSocketClient:
+    """The blocking client for Hive-Socket, for Flask, Django, Celery and scripts.
+
+    It takes the same arguments and makes the same calls as
+    :class:`AsyncHiveSocketClient`, without ``await``: it runs them on an event loop in
+    one background thread. Create one per process, share it between threads, close it
+    at shutdown (it is also closed at interpreter exit). It survives ``os.fork()``.
+
+    Calling it from inside a running event loop raises :class:`HiveSocketError`: use
+    :class:`AsyncHiveSocketClient` there.
+
+    Example::
+
+        hive = HiveSocketClient.from_env()
+        hive.notify.user("user-123", title="Hi", body="Welcome", type="info")
+        hive.close()
+    """
+
+    notify: NotifyAPI
+    """Notifications: ``user``, ``users`` and ``room``."""
+    broadcast: BroadcastAPI
+    """Typed messages to rooms: ``to_room``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        project_id: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        config = ClientConfig(
+            base_url,
+            api_key,
+            project_id=project_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_body_size=max_body_size,
+        )
+
+        def make_client() -> AsyncHiveSocketClient:
+            return AsyncHiveSocketClient(
+                config.base_url,
+                config.api_key,
+                project_id=config.project_id,
+                timeout=config.timeout,
+                max_retries=config.max_retries,
+                max_body_size=config.max_body_size,
+            )
+
+        self._setup(config, _LoopThread(make_client), {})
+
+    def _setup(
+        self, config: ClientConfig, loop_thread: _LoopThread, view_options: dict[str, Any]
+    ) -> None:
+        self._config = config
+        self._loop_thread = loop_thread
+        self._view_options = view_options
+        self._client = self
+        self.notify = NotifyAPI(self)
+        self.broadcast = BroadcastAPI(self)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Make a client from ``HIVE_SOCKET_URL``, ``HIVE_SOCKET_API_KEY`` and (optionally)
+        ``SMARTHIVE_PROJECT_ID``; keyword arguments override them.
+
+        Raises:
+            HiveSocketValidationError: naming the variable that is missing.
+        """
+        return cls(**settings_from_env(overrides))
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL, without a trailing slash."""
+        return self._config.base_url
+
+    @property
+    def project_id(self) -> str | None:
+        """The project used when a call names none."""
+        return self._config.project_id
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a failure that is safe to retry."""
+        return self._config.max_retries
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """Return a view of this client with other settings, for some calls.
+
+        The view shares this client's thread, session and connection pool; closing
+        either closes both.
+        """
+        options = dict(self._view_options)
+        if timeout is not None:
+            options["timeout"] = timeout
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        view = object.__new__(type(self))
+        view._setup(attrs.evolve(self._config, **options), self._loop_thread, options)
+        return view
+
+    def _view(self, client: AsyncHiveSocketClient) -> AsyncHiveSocketClient:
+        if not self._view_options:
+            return client
+        return client.with_options(**self._view_options)
+
+    def _async_target(self, client: AsyncHiveSocketClient) -> AsyncHiveSocketClient:
+        return self._view(client)
+
+    health = _Blocking(AsyncHiveSocketClient.health)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._loop_thread.closed
+
+    def close(self) -> None:
+        """Wait for calls in flight, close the connections and stop the thread."""
+        self._loop_thread.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
+            f"project_id={self._config.project_id!r})"
+        )
