@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+PayloadT = TypeVar("PayloadT", bound=attrs.AttrsInstance)
 
 converter = cattrs.Converter()
 """The only converter hive-socket uses: it knows every payload and response class."""
@@ -50,7 +51,8 @@ def _as_is(value: T) -> T:
 _JSON_FIELDS = frozenset({"metadata", "payload"})
 
 
-def _register_payload(cls: type[Any]) -> None:
+def _register_payload(cls: type[PayloadT]) -> Callable[[PayloadT], dict[str, Any]]:
+    """Register camelCase hooks for a payload class; return its unstructure function."""
     unstructure_overrides = {}
     structure_overrides = {}
     for field in attrs.fields(cls):
@@ -65,23 +67,23 @@ def _register_payload(cls: type[Any]) -> None:
             unstructure_overrides[field.name] = override(rename=camel(field.name))
             structure_overrides[field.name] = override(rename=camel(field.name))
     # The overrides are keyed by field name, which mypy cannot tell from the options.
-    converter.register_unstructure_hook(
+    unstructure_fn = make_dict_unstructure_fn(
         cls,
-        make_dict_unstructure_fn(
-            cls,
-            converter,
-            _cattrs_omit_if_default=True,
-            **unstructure_overrides,  # type: ignore[arg-type]
-        ),
+        converter,
+        _cattrs_omit_if_default=True,
+        **unstructure_overrides,  # type: ignore[arg-type]
     )
+    converter.register_unstructure_hook(cls, unstructure_fn)
     converter.register_structure_hook(
         cls,
         make_dict_structure_fn(cls, converter, **structure_overrides),  # type: ignore[arg-type]
     )
+    return unstructure_fn
 
 
-_register_payload(Notification)
-_register_payload(Broadcast)
+# Kept at hand: calling the generated functions directly skips the dispatch per call.
+unstructure_notification = _register_payload(Notification)
+unstructure_broadcast = _register_payload(Broadcast)
 
 
 def _pick(data: Mapping[str, object], key: str, kind: type[T]) -> T | None:
@@ -122,14 +124,6 @@ def _structure_health(data: object, _: object) -> HealthStatus:
 
 converter.register_structure_hook(Receipt, _structure_receipt)
 converter.register_structure_hook(HealthStatus, _structure_health)
-
-# Looked up once: calling the generated functions directly skips the dispatch per call.
-unstructure_notification: Callable[[Notification], dict[str, Any]] = converter.get_unstructure_hook(
-    Notification
-)
-unstructure_broadcast: Callable[[Broadcast], dict[str, Any]] = converter.get_unstructure_hook(
-    Broadcast
-)
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
