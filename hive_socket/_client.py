@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final, Self
@@ -62,6 +64,10 @@ class AsyncHiveSocketClient:
         max_retries: Retries after a failure that is safe to retry (a connection error,
             a timeout, 408, 429, 500, 502, 503, 504).
         max_body_size: The largest JSON body to send, in bytes (the server's limit).
+        ca_bundle: A PEM file of certificate authorities to trust instead of the system's
+            (for a server whose certificate a private CA signed).
+        ssl_context: An ``ssl.SSLContext`` of your own, for full control of TLS. TLS
+            certificates are always verified unless this context says otherwise.
         http_session: An ``aiohttp.ClientSession`` of your own to send through; the client
             then never closes it.
 
@@ -88,21 +94,31 @@ class AsyncHiveSocketClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         http_session: aiohttp.ClientSession | None = None,
     ) -> None:
         if http_session is not None and not isinstance(http_session, aiohttp.ClientSession):
             raise HiveSocketValidationError(
                 f"http_session must be an aiohttp.ClientSession, got {type(http_session).__name__}"
             )
-        config = ClientConfig(
+        config = ClientConfig.from_arguments(
             base_url,
             api_key,
             project_id=project_id,
             timeout=timeout,
             max_retries=max_retries,
             max_body_size=max_body_size,
+            ca_bundle=ca_bundle,
+            ssl_context=ssl_context,
         )
         self._setup(config, Transport(config, http_session))
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> Self:
+        client = object.__new__(cls)
+        client._setup(config, Transport(config, None))
+        return client
 
     def _setup(self, config: ClientConfig, transport: Transport) -> None:
         self._config = config

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import ssl
+import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +68,60 @@ def _base_url(value: object) -> str:
     return text.rstrip("/")
 
 
+_warned_cleartext_hosts: set[str] = set()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_cleartext(base_url: str) -> None:
+    """Warn, once per host, when the key would cross a network unencrypted."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or _is_loopback(host) or host in _warned_cleartext_hosts:
+        return
+    _warned_cleartext_hosts.add(host)
+    warnings.warn(
+        f"base_url {base_url!r} is plain http:// to a host that is not this machine: the API "
+        "key would cross the network unencrypted. Use https://",
+        UserWarning,
+        stacklevel=_stacklevel_outside_package(),
+    )
+
+
+def _stacklevel_outside_package() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside hive-socket."""
+    package = os.path.dirname(__file__)
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and (
+        frame.f_code.co_filename.startswith((package, "<attrs generated"))
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def make_ssl_context(ca_bundle: str | os.PathLike[str]) -> ssl.SSLContext:
+    """A verifying TLS context that trusts the certificates in ``ca_bundle``.
+
+    Raises:
+        HiveSocketValidationError: if the file cannot be read as certificates.
+    """
+    try:
+        return ssl.create_default_context(cafile=os.fspath(ca_bundle))
+    except (OSError, ssl.SSLError) as exc:
+        raise HiveSocketValidationError(
+            f"ca_bundle {os.fspath(ca_bundle)!r} cannot be loaded as PEM certificates: {exc}"
+        ) from exc
+
+
 def _positive_seconds(_: object, attribute: attrs.Attribute[float], value: object) -> None:
     if (
         isinstance(value, bool)
@@ -109,6 +167,45 @@ class ClientConfig:
     timeout: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_positive_seconds)
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_count(0))
     max_body_size: int = attrs.field(default=DEFAULT_MAX_BODY_SIZE, validator=_count(1))
+    ssl_context: ssl.SSLContext | None = attrs.field(
+        default=None,
+        repr=False,
+        validator=attrs.validators.optional(attrs.validators.instance_of(ssl.SSLContext)),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        warn_if_cleartext(self.base_url)
+
+    @classmethod
+    def from_arguments(
+        cls,
+        base_url: str,
+        api_key: str,
+        *,
+        project_id: str | None,
+        timeout: float,
+        max_retries: int,
+        max_body_size: int,
+        ca_bundle: str | os.PathLike[str] | None,
+        ssl_context: ssl.SSLContext | None,
+    ) -> ClientConfig:
+        """Check a client's arguments and return its settings."""
+        if ca_bundle is not None:
+            if ssl_context is not None:
+                raise HiveSocketValidationError(
+                    "pass ca_bundle= or ssl_context=, not both (an ssl_context can load the "
+                    "bundle itself with load_verify_locations)"
+                )
+            ssl_context = make_ssl_context(ca_bundle)
+        return cls(
+            base_url,
+            api_key,
+            project_id=project_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_body_size=max_body_size,
+            ssl_context=ssl_context,
+        )
 
 
 def settings_from_env(

@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import functools
 import os
+import ssl
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -81,7 +82,7 @@ class _LoopThread:
                 self._condition.notify_all()
 
     def _start(self) -> None:
-        portal_cm = start_blocking_portal(name="hive-socket")
+        portal_cm = start_blocking_portal()
         self._portal = portal_cm.__enter__()
         self._portal_cm = portal_cm
         self._client = self._make_client()
@@ -258,27 +259,22 @@ class HiveSocketClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        config = ClientConfig(
+        config = ClientConfig.from_arguments(
             base_url,
             api_key,
             project_id=project_id,
             timeout=timeout,
             max_retries=max_retries,
             max_body_size=max_body_size,
+            ca_bundle=ca_bundle,
+            ssl_context=ssl_context,
         )
-
-        def make_client() -> AsyncHiveSocketClient:
-            return AsyncHiveSocketClient(
-                config.base_url,
-                config.api_key,
-                project_id=config.project_id,
-                timeout=config.timeout,
-                max_retries=config.max_retries,
-                max_body_size=config.max_body_size,
-            )
-
-        self._setup(config, _LoopThread(make_client), {})
+        self._setup(
+            config, _LoopThread(functools.partial(AsyncHiveSocketClient._from_config, config)), {}
+        )
 
     def _setup(
         self, config: ClientConfig, loop_thread: _LoopThread, view_options: dict[str, Any]

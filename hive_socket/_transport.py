@@ -9,6 +9,7 @@ import logging
 import math
 import platform
 import random
+import ssl
 import time
 import uuid
 from email.utils import parsedate_to_datetime
@@ -92,6 +93,9 @@ class Transport:
     def __init__(self, config: ClientConfig, http_session: aiohttp.ClientSession | None) -> None:
         self._base_url = config.base_url
         self._api_key = config.api_key
+        self._ssl: ssl.SSLContext | bool = (
+            config.ssl_context if config.ssl_context is not None else True
+        )
         self._session = http_session
         self._owns_session = http_session is None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,7 +127,7 @@ class Transport:
             self._loop = loop
             self._session = aiohttp.ClientSession(
                 headers=self._session_headers,
-                connector=aiohttp.TCPConnector(limit=100, enable_cleanup_closed=False),
+                connector=aiohttp.TCPConnector(limit=100),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 raise_for_status=False,
             )
@@ -180,6 +184,7 @@ class Transport:
                     headers=headers,
                     timeout=client_timeout,
                     allow_redirects=False,
+                    ssl=self._ssl,
                 ) as response:
                     raw = await response.read()
             except TimeoutError as exc:

@@ -20,7 +20,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def server_portal() -> Iterator[BlockingPortal]:
     """An event loop in a thread of its own, where the test servers run."""
-    with start_blocking_portal(name="test-servers") as portal:
+    with start_blocking_portal() as portal:
         yield portal
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -116,17 +117,18 @@ class RecordingServer:
         finally:
             self.in_flight -= 1
 
-    async def start(self) -> None:
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         port = server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{port}"
 
     async def stop(self) -> None:
         self._release.set()
