@@ -434,9 +434,16 @@ class AsyncNotifyAPI:
             raise HiveSocketValidationError(
                 f"concurrency must be an int of at least 1, got {concurrency!r}"
             )
-        unique_ids = dict.fromkeys(user_ids)
-        for index, user_id in enumerate(unique_ids):
+        try:
+            given_ids = iter(user_ids)
+        except TypeError:
+            raise HiveSocketValidationError(
+                f"user_ids must be a collection of user ids, got {user_ids.__class__.__name__}"
+            ) from None
+        unique_ids = dict.fromkeys(
             check_non_empty_str(f"user_ids[{index}]", user_id)
+            for index, user_id in enumerate(given_ids)
+        )
         # Encoded once: the requests differ only by their userId.
         shared = self._client._encode(
             {**unstructure_notification(payload), "projectId": resolved_project}

@@ -158,6 +158,16 @@ CASES: list[tuple[str, Call, str]] = [
         "user_ids[1] must be a non-empty str",
     ),
     (
+        "bulk not iterable",
+        lambda h: h.notify.users(42, **GOOD),  # type: ignore[arg-type]
+        "user_ids must be a collection of user ids, got int",
+    ),
+    (
+        "bulk unhashable id",
+        lambda h: h.notify.users([["a"]], **GOOD),  # type: ignore[list-item]
+        "user_ids[0] must be a non-empty str",
+    ),
+    (
         "bulk concurrency",
         lambda h: h.notify.users(["a"], **GOOD, concurrency=0),
         "concurrency must be an int of at least 1",
