@@ -1,16 +1,19 @@
 """hive-socket: the Python SDK for Hive-Socket.
 
 Push notifications to a user's connected devices, announce to everyone in a room, and
-broadcast typed messages that front-ends act on::
+broadcast typed messages that front-ends act on:
 
-    from hive_socket import AsyncHiveSocketClient
+```python
+from hive_socket import AsyncHiveSocketClient
 
-    async with AsyncHiveSocketClient.from_env() as hive:
-        await hive.notify.user("user-123", title="New message",
-                               body="Alice sent you a message", type="message")
+async with AsyncHiveSocketClient.from_env() as hive:
+    await hive.notify.user("user-123", title="New message",
+                           body="Alice sent you a message", type="message")
+```
 
-:class:`AsyncHiveSocketClient` is awaited (FastAPI, aiohttp, workers);
-:class:`HiveSocketClient` blocks (Flask, Django, Celery, scripts). Both make the same calls.
+[`AsyncHiveSocketClient`][hive_socket.AsyncHiveSocketClient] is awaited (FastAPI, aiohttp,
+workers); [`HiveSocketClient`][hive_socket.HiveSocketClient] blocks (Flask, Django, Celery,
+scripts). Both make the same calls.
 """
 
 from ._client import AsyncBroadcastAPI, AsyncHiveSocketClient, AsyncNotifyAPI

@@ -74,10 +74,11 @@ class AsyncHiveSocketClient:
     Raises:
         HiveSocketValidationError: if an argument is not valid.
 
-    Example::
-
+    Example:
+        ```python
         async with AsyncHiveSocketClient.from_env() as hive:
             await hive.notify.user("user-123", title="Hi", body="Welcome", type="info")
+        ```
     """
 
     notify: AsyncNotifyAPI
@@ -167,9 +168,10 @@ class AsyncHiveSocketClient:
         The view shares this client's session and connection pool; nothing is copied or
         opened, and closing either closes both.
 
-        Example::
-
+        Example:
+            ```python
             await hive.with_options(timeout=2, max_retries=0).notify.user(...)
+            ```
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
@@ -320,7 +322,7 @@ class AsyncNotifyAPI:
         """Notify one user on all their connected devices.
 
         If the user is offline, the server stores the notification and delivers it when
-        they next connect. Pass a :class:`Notification` or its fields.
+        they next connect. Pass a [`Notification`][hive_socket.Notification] or its fields.
 
         Arguments:
             user_id: Who to notify.
@@ -333,16 +335,17 @@ class AsyncNotifyAPI:
             project_id: The project; defaults to the notification's, then the client's.
 
         Returns:
-            The server's :class:`Receipt`.
+            The server's [`Receipt`][hive_socket.Receipt].
 
         Raises:
             HiveSocketValidationError: before anything is sent, if an argument is not valid.
             HiveSocketError: the subclass that matches the failure.
 
-        Example::
-
+        Example:
+            ```python
             await hive.notify.user("user-123", title="Payment confirmed",
                                    body="₦5,000 received", type="success")
+            ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
         wire = {
@@ -368,12 +371,13 @@ class AsyncNotifyAPI:
         """Notify everyone currently in a room.
 
         Room notifications are ephemeral: members who are not connected now never get it.
-        Arguments and errors are those of :meth:`user`, with ``room_id`` for ``user_id``.
+        Arguments and errors are those of `user()`, with ``room_id`` for ``user_id``.
 
-        Example::
-
+        Example:
+            ```python
             await hive.notify.room(f"course:{course_id}", title="Quiz started",
                                    body="Chapter 3 quiz is now live", type="info")
+            ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
         wire = {
@@ -406,22 +410,23 @@ class AsyncNotifyAPI:
             user_ids: Who to notify.
             concurrency: Requests in flight at once, over the pooled connections.
 
-        The other arguments are those of :meth:`user`.
+        The other arguments are those of `user()`.
 
         Returns:
-            A :class:`BulkResult`: each user id in ``succeeded`` with its receipt, or in
-            ``failed`` with its error.
+            A [`BulkResult`][hive_socket.BulkResult]: each user id in ``succeeded`` with its
+            receipt, or in ``failed`` with its error.
 
         Raises:
             HiveSocketValidationError: before anything is sent, if an argument (or any of
                 the user ids) is not valid.
 
-        Example::
-
+        Example:
+            ```python
             result = await hive.notify.users(member_ids, title="Maintenance tonight",
                                              body="From 22:00 UTC", type="warning")
             for user_id, error in result.failed.items():
                 log.warning("not notified: %s: %s", user_id, error)
+            ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
         resolved_project = self._client._project_id(project_id, payload.project_id)
@@ -487,7 +492,7 @@ class AsyncBroadcastAPI:
         """Send a typed message to every socket in a room, as a ``message:new`` event.
 
         Use it for state the front-end acts on (game state, collaborative edits,
-        presence); it is ephemeral. Pass a :class:`Broadcast` or its fields.
+        presence); it is ephemeral. Pass a [`Broadcast`][hive_socket.Broadcast] or its fields.
 
         Arguments:
             room_id: The room.
@@ -498,17 +503,18 @@ class AsyncBroadcastAPI:
             project_id: The project; defaults to the message's, then the client's.
 
         Returns:
-            The server's :class:`Receipt`.
+            The server's [`Receipt`][hive_socket.Receipt].
 
         Raises:
             HiveSocketValidationError: before anything is sent, if an argument is not valid.
             HiveSocketError: the subclass that matches the failure.
 
-        Example::
-
+        Example:
+            ```python
             await hive.broadcast.to_room(f"competition:{competition_id}",
                                          type="competition.question-change",
                                          payload={"questionIndex": 2})
+            ```
         """
         if message is not None:
             if not isinstance(message, Broadcast):

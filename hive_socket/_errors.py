@@ -1,17 +1,19 @@
 """The exceptions hive-socket raises.
 
-Every error a caller can see is a :class:`HiveSocketError`::
+Every error a caller can see is a [`HiveSocketError`][hive_socket.HiveSocketError]:
 
-    HiveSocketError                  any failure; message, status_code, body, request_id
-    ├── HiveSocketValidationError    bad input, caught before any I/O (also a ValueError)
-    ├── HiveSocketAuthError          401 / 403: the API key was refused
-    ├── HiveSocketRateLimitError     429: too many requests; retry_after
-    ├── HiveSocketServerError        5xx: the server failed
-    └── HiveSocketNetworkError       no HTTP response: refused, reset, DNS
-        └── HiveSocketTimeoutError   an attempt took longer than the timeout
+```text
+HiveSocketError                  any failure; message, status_code, body, request_id
+├── HiveSocketValidationError    bad input, caught before any I/O (also a ValueError)
+├── HiveSocketAuthError          401 / 403: the API key was refused
+├── HiveSocketRateLimitError     429: too many requests; retry_after
+├── HiveSocketServerError        5xx: the server failed
+└── HiveSocketNetworkError       no HTTP response: refused, reset, DNS
+    └── HiveSocketTimeoutError   an attempt took longer than the timeout
+```
 
 Any other non-2xx answer (including a redirect, which is never followed) is a plain
-:class:`HiveSocketError` with its ``status_code``.
+[`HiveSocketError`][hive_socket.HiveSocketError] with its ``status_code``.
 """
 
 from __future__ import annotations

@@ -46,13 +46,14 @@ class NotificationType(enum.StrEnum):
 NotificationTypeLike: TypeAlias = (
     NotificationType | Literal["info", "success", "warning", "error", "message"]
 )
-"""A :class:`NotificationType` or its string value."""
+"""A [`NotificationType`][hive_socket.NotificationType] or its string value."""
 
 _TYPE_CHOICES = ", ".join(repr(member.value) for member in NotificationType)
 
 
 def to_notification_type(value: object) -> NotificationType:
-    """Return ``value`` as a :class:`NotificationType`, or raise a validation error."""
+    """Return ``value`` as a [`NotificationType`][hive_socket.NotificationType], or raise a
+    validation error."""
     if type(value) is NotificationType:
         return value
     try:
@@ -99,7 +100,8 @@ class Notification:
     Arguments:
         title: The headline, a non-empty string.
         body: The text under it (may be empty).
-        type: One of the five :class:`NotificationType` values, or its string.
+        type: One of the five [`NotificationType`][hive_socket.NotificationType] values, or
+            its string.
         project_id: The SmartHive Auth project; defaults to the client's ``project_id``.
         metadata: Any JSON object the front-end can use (ids, amounts, links).
         source_service: Names the sending service, such as ``"payment-backend"``.
@@ -108,11 +110,12 @@ class Notification:
         HiveSocketValidationError: if a field is missing, empty, of the wrong type, or
             ``metadata`` cannot be encoded as JSON.
 
-    Example::
-
+    Example:
+        ```python
         paid = Notification("Payment confirmed", "₦5,000 received", "success",
                             metadata={"paymentId": "pay_123"})
         await hive.notify.user("user-123", paid)
+        ```
     """
 
     title: str = attrs.field(validator=_non_empty_str)
@@ -145,10 +148,11 @@ class Broadcast:
     Raises:
         HiveSocketValidationError: if ``type`` is empty or ``payload`` is not a JSON object.
 
-    Example::
-
+    Example:
+        ```python
         advance = Broadcast("competition.question-change", {"questionIndex": 2})
         await hive.broadcast.to_room("competition:42", advance)
+        ```
     """
 
     type: str = attrs.field(validator=_non_empty_str)

@@ -198,7 +198,7 @@ class _SyncSide(Protocol):
 class NotifyAPI:
     """``hive.notify``: notifications, shown by clients with ``useNotifications()``.
 
-    The same calls as :class:`AsyncNotifyAPI`, blocking.
+    The same calls as [`AsyncNotifyAPI`][hive_socket.AsyncNotifyAPI], blocking.
     """
 
     def __init__(self, client: HiveSocketClient) -> None:
@@ -215,7 +215,7 @@ class NotifyAPI:
 class BroadcastAPI:
     """``hive.broadcast``: typed messages, received by clients with ``useMessages()``.
 
-    The same calls as :class:`AsyncBroadcastAPI`, blocking.
+    The same calls as [`AsyncBroadcastAPI`][hive_socket.AsyncBroadcastAPI], blocking.
     """
 
     def __init__(self, client: HiveSocketClient) -> None:
@@ -231,18 +231,21 @@ class HiveSocketClient:
     """The blocking client for Hive-Socket, for Flask, Django, Celery and scripts.
 
     It takes the same arguments and makes the same calls as
-    :class:`AsyncHiveSocketClient`, without ``await``: it runs them on an event loop in
-    one background thread. Create one per process, share it between threads, close it
-    at shutdown (it is also closed at interpreter exit). It survives ``os.fork()``.
+    [`AsyncHiveSocketClient`][hive_socket.AsyncHiveSocketClient], without ``await``: it runs
+    them on an event loop in one background thread. Create one per process, share it between
+    threads, close it at shutdown (it is also closed at interpreter exit). It survives
+    ``os.fork()``.
 
-    Calling it from inside a running event loop raises :class:`HiveSocketError`: use
-    :class:`AsyncHiveSocketClient` there.
+    Calling it from inside a running event loop raises
+    [`HiveSocketError`][hive_socket.HiveSocketError]: use
+    [`AsyncHiveSocketClient`][hive_socket.AsyncHiveSocketClient] there.
 
-    Example::
-
+    Example:
+        ```python
         hive = HiveSocketClient.from_env()
         hive.notify.user("user-123", title="Hi", body="Welcome", type="info")
         hive.close()
+        ```
     """
 
     notify: NotifyAPI

@@ -87,7 +87,7 @@ class Transport:
     """Sends requests to one Hive-Socket server over one pooled aiohttp session.
 
     The session is made on first use, inside the running event loop, and closed by
-    :meth:`aclose` unless the application handed in its own.
+    `aclose()` unless the application handed in its own.
     """
 
     def __init__(self, config: ClientConfig, http_session: aiohttp.ClientSession | None) -> None:
@@ -113,7 +113,7 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`aclose` was called."""
+        """Whether `aclose()` was called."""
         return self._state is _State.CLOSED
 
     def _open_session(self) -> aiohttp.ClientSession:
