@@ -61,6 +61,15 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site in strict mode (broken links and references fail)."""
+    session.install("-e", ".[server]")
+    install_group(session, "docs")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """Start the local server and watch notifications arrive at a Socket.IO client."""
     session.install("-e", ".[server]")

@@ -97,7 +97,7 @@ def _optional_json_object(
 class Notification:
     """A notification for a user's devices (``notify.user``) or a room (``notify.room``).
 
-    Arguments:
+    Attributes:
         title: The headline, a non-empty string.
         body: The text under it (may be empty).
         type: One of the five [`NotificationType`][hive_socket.NotificationType] values, or
@@ -138,7 +138,7 @@ class Broadcast:
 
     Clients receive it as a ``message:new`` event and act on ``type`` programmatically.
 
-    Arguments:
+    Attributes:
         type: Your own event type, a non-empty string such as
             ``"competition.question-change"``.
         payload: Any JSON object; ``{}`` is valid and is sent.
