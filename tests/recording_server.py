@@ -68,6 +68,7 @@ class RecordingServer:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.gate: tuple[int, asyncio.Event] | None = None
+        self.received = threading.Event()
 
     @staticmethod
     def _ok(request: Recorded) -> Action:
@@ -93,6 +94,7 @@ class RecordingServer:
         )
         with self._lock:
             self.requests.append(recorded)
+            self.received.set()
             action = self.script.popleft() if self.script else self.default(recorded)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -129,6 +130,33 @@ def test_with_options_view(hive: HiveSocketClient, server: RecordingServer) -> N
         quick.notify.user("u", title="t", body="b", type="info")
     assert hive.notify.user("u", title="t", body="b", type="info").id == "n-1"
     assert len(server.requests) == 2
+
+
+def test_interrupted_call_is_cancelled(hive: HiveSocketClient, server: RecordingServer) -> None:
+    server.then(Hang())
+
+    def interrupt_once_sent() -> None:
+        assert server.received.wait(10)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # a real Ctrl-C
+
+    interrupter = threading.Thread(target=interrupt_once_sent)
+    interrupter.start()
+    with pytest.raises(KeyboardInterrupt):
+        hive.health()
+    interrupter.join()
+    loop = hive._loop_thread._loop
+    assert loop is not None
+
+    async def pending_calls() -> list[str]:
+        await asyncio.sleep(0)  # let the cancellation land
+        return [
+            t.get_coro().__qualname__  # type: ignore[union-attr]
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task() and "health" in repr(t.get_coro())
+        ]
+
+    assert asyncio.run_coroutine_threadsafe(pending_calls(), loop).result(5) == []
+    assert hive.health().ok  # and the client goes on working
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
