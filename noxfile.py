@@ -70,6 +70,20 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Measure what hive-socket costs per request against hand-written aiohttp and
+    requests calls, in one process with the variants interleaved.
+
+    Uses nginx as the stub server when it is installed (`apt-get install nginx-light`),
+    else a small responder shipped in benchmarks/. Writes benchmarks/results/latest.json
+    and docs/images/performance.png. Options pass through: `nox -s bench -- --quick`.
+    """
+    session.install("-e", ".")
+    install_group(session, "bench")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """Start the local server and watch notifications arrive at a Socket.IO client."""
     session.install("-e", ".[server]")

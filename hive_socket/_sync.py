@@ -13,10 +13,19 @@ import weakref
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeVar,
+    overload,
+)
 
 import attrs
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncBroadcastAPI, AsyncHiveSocketClient, AsyncNotifyAPI
 from ._config import (
@@ -27,6 +36,9 @@ from ._config import (
     settings_from_env,
 )
 from ._errors import HiveSocketError
+
+if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
 
 __all__ = ["BroadcastAPI", "HiveSocketClient", "NotifyAPI"]
 
@@ -89,6 +101,10 @@ class _LoopThread:
                 self._condition.notify_all()
 
     def _start(self) -> None:
+        # Imported on first use: anyio's thread machinery is a fifth of what
+        # `import hive_socket` costs, and asyncio applications never need it.
+        from anyio.from_thread import start_blocking_portal
+
         portal_cm = start_blocking_portal()
         self._portal = portal = portal_cm.__enter__()
         self._portal_cm = portal_cm

@@ -156,14 +156,15 @@ def decode_json(raw: bytes) -> object:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        # JSON on the wire is UTF-8 (RFC 8259); decoding it here skips json's sniffing.
+        return json.loads(raw.decode())
     except ValueError:
         return None
 
 
 def parse_receipt(data: object) -> Receipt:
     """Read a send's answer; unknown fields are ignored, missing ones are ``None``."""
-    return converter.structure(data, Receipt)
+    return _structure_receipt(data, Receipt)  # the hook itself: no dispatch per call
 
 
 def parse_health(data: object) -> HealthStatus:

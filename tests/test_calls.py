@@ -216,3 +216,15 @@ async def test_connections_are_reused(hive: AsyncHiveSocketClient, server: Recor
     connector = session.connector
     assert connector is not None
     assert sum(len(c) for c in connector._conns.values()) == 1
+
+
+def test_idempotency_keys_are_random_uuid4() -> None:
+    from hive_socket._transport import new_idempotency_key
+
+    keys = [new_idempotency_key() for _ in range(5000)]
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert str(parsed) == key
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
