@@ -251,25 +251,25 @@ def _run_listen(args: argparse.Namespace) -> int:
             await listener.connect(timeout=10.0)
             for room in args.room:
                 await listener.join(room)
-                printer.status(f"joined room {room}")
         except (ListenerRefusedError, TimeoutError) as exc:
             await listener.close()
             return _fail(f"could not listen at {args.url}: {exc}")
+
+        async def print_events() -> None:
+            while True:
+                event = await listener.next_event()
+                printer.event(event.name, event.data)
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        stopping = asyncio.ensure_future(stop.wait())
+        printing = asyncio.ensure_future(print_events())
         try:
-            while True:
-                arrival = asyncio.ensure_future(listener.next_event())
-                await asyncio.wait({arrival, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if not arrival.done():
-                    arrival.cancel()
-                    break
-                event = arrival.result()
-                printer.event(event.name, event.data)
+            await stop.wait()
         finally:
+            printing.cancel()
+            await asyncio.gather(printing, return_exceptions=True)
             await listener.close()
         return EXIT_OK
 
