@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import uuid
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final, Self
@@ -31,7 +32,7 @@ from ._models import (
 )
 from ._transport import Transport
 from ._types import JSONObject
-from ._validation import check_non_empty_str
+from ._validation import check_idempotency_key, check_non_empty_str
 from ._wire import (
     encode_json,
     parse_health,
@@ -47,6 +48,8 @@ _NOTIFY_USER: Final = "/notify/user"
 _NOTIFY_ROOM: Final = "/notify/room"
 _BROADCAST_ROOM: Final = "/broadcast/room"
 _HEALTH: Final = "/health"
+# Names the per-user keys derived from a bulk send's idempotency key.
+_BULK_KEYS: Final = uuid.UUID("5d0c6f0e-3b1a-4c55-9a8e-6f2b1d9c7a40")
 
 
 class AsyncHiveSocketClient:
@@ -240,13 +243,14 @@ class AsyncHiveSocketClient:
             )
         return data
 
-    async def _post(self, path: str, data: bytes) -> Receipt:
+    async def _post(self, path: str, data: bytes, idempotency_key: str | None) -> Receipt:
         answer = await self._transport.request(
             "POST",
             path,
             data,
             timeout=self._config.timeout,
             max_retries=self._config.max_retries,
+            idempotency_key=idempotency_key,
         )
         return parse_receipt(answer)
 
@@ -318,6 +322,7 @@ class AsyncNotifyAPI:
         metadata: JSONObject | None = None,
         source_service: str | None = None,
         project_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Receipt:
         """Notify one user on all their connected devices.
 
@@ -333,6 +338,9 @@ class AsyncNotifyAPI:
             metadata: Any JSON object for the front-end.
             source_service: Names the sending service.
             project_id: The project; defaults to the notification's, then the client's.
+            idempotency_key: Your own key for this send (for instance derived from a job
+                id), so that sending it again, even from another process, is handled once.
+                By default each call gets a new UUID4, kept across its retries.
 
         Returns:
             The server's [`Receipt`][hive_socket.Receipt].
@@ -353,7 +361,9 @@ class AsyncNotifyAPI:
             **unstructure_notification(payload),
             "projectId": self._client._project_id(project_id, payload.project_id),
         }
-        return await self._client._post(_NOTIFY_USER, self._client._encode(wire))
+        return await self._client._post(
+            _NOTIFY_USER, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        )
 
     async def room(
         self,
@@ -367,6 +377,7 @@ class AsyncNotifyAPI:
         metadata: JSONObject | None = None,
         source_service: str | None = None,
         project_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Receipt:
         """Notify everyone currently in a room.
 
@@ -385,7 +396,9 @@ class AsyncNotifyAPI:
             **unstructure_notification(payload),
             "projectId": self._client._project_id(project_id, payload.project_id),
         }
-        return await self._client._post(_NOTIFY_ROOM, self._client._encode(wire))
+        return await self._client._post(
+            _NOTIFY_ROOM, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        )
 
     async def users(
         self,
@@ -399,6 +412,7 @@ class AsyncNotifyAPI:
         metadata: JSONObject | None = None,
         source_service: str | None = None,
         project_id: str | None = None,
+        idempotency_key: str | None = None,
         concurrency: int = DEFAULT_BULK_CONCURRENCY,
     ) -> BulkResult:
         """Send one notification to many users, ``concurrency`` requests at a time.
@@ -409,6 +423,9 @@ class AsyncNotifyAPI:
         Arguments:
             user_ids: Who to notify.
             concurrency: Requests in flight at once, over the pooled connections.
+            idempotency_key: A key for the whole send; each user's request then carries a
+                key derived from it and the user id (a UUID5), so repeating the send with
+                the same key notifies no one twice.
 
         The other arguments are those of `user()`.
 
@@ -445,6 +462,7 @@ class AsyncNotifyAPI:
             raise HiveSocketValidationError(
                 f"user_ids must be a collection of user ids, got {user_ids.__class__.__name__}"
             ) from None
+        base_key = check_idempotency_key(idempotency_key)
         unique_ids = dict.fromkeys(
             check_non_empty_str(f"user_ids[{index}]", user_id)
             for index, user_id in enumerate(given_ids)
@@ -462,7 +480,8 @@ class AsyncNotifyAPI:
             for user_id in pending:
                 try:
                     data = self._client._check_size(prepend_field("userId", user_id, shared))
-                    result.succeeded[user_id] = await self._client._post(_NOTIFY_USER, data)
+                    key = str(uuid.uuid5(_BULK_KEYS, f"{base_key}:{user_id}")) if base_key else None
+                    result.succeeded[user_id] = await self._client._post(_NOTIFY_USER, data, key)
                 except HiveSocketError as error:
                     result.failed[user_id] = error
 
@@ -488,6 +507,7 @@ class AsyncBroadcastAPI:
         payload: JSONObject | None = None,
         sender_id: str | None = None,
         project_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Receipt:
         """Send a typed message to every socket in a room, as a ``message:new`` event.
 
@@ -501,6 +521,7 @@ class AsyncBroadcastAPI:
             payload: Any JSON object (``{}`` is valid).
             sender_id: Who sent it; the server says ``"system"`` when omitted.
             project_id: The project; defaults to the message's, then the client's.
+            idempotency_key: Your own key for this send; see `AsyncNotifyAPI.user`.
 
         Returns:
             The server's [`Receipt`][hive_socket.Receipt].
@@ -547,4 +568,6 @@ class AsyncBroadcastAPI:
             **unstructure_broadcast(message),
             "projectId": self._client._project_id(project_id, message.project_id),
         }
-        return await self._client._post(_BROADCAST_ROOM, self._client._encode(wire))
+        return await self._client._post(
+            _BROADCAST_ROOM, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        )

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Final
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._config import MAX_RETRY_AFTER, RETRY_BACKOFF_BASE, RETRY_BACKOFF_MAX, ClientConfig
@@ -155,11 +156,12 @@ class Transport:
         *,
         timeout: float,
         max_retries: int,
+        idempotency_key: str | None = None,
     ) -> object:
         """Send one logical request, retrying what is safe to retry; return its JSON.
 
-        A POST carries one ``idempotency-key`` across all its attempts, so the server
-        handles it once however often it is retried.
+        A POST carries one ``idempotency-key`` (the caller's, or a new UUID4) across all
+        its attempts, so the server handles it once however often it is retried.
 
         Raises:
             HiveSocketError: the subclass that matches the final failure.
@@ -169,7 +171,10 @@ class Transport:
         if body is None:
             headers = self._get_headers
         else:
-            headers = {**self._post_headers, "idempotency-key": new_idempotency_key()}
+            headers = {
+                **self._post_headers,
+                "idempotency-key": idempotency_key or new_idempotency_key(),
+            }
         client_timeout = self._timeouts.get(timeout)
         if client_timeout is None:
             client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
@@ -196,7 +201,7 @@ class Transport:
                     f"{method} {path} timed out after {timeout:g} s"
                 )
             except aiohttp.ClientError as exc:
-                cause = exc
+                cause = self._scrubbed(exc)
                 error = HiveSocketNetworkError(
                     f"{method} {path} failed: {self._redact(_describe_exception(exc))}"
                 )
@@ -281,7 +286,9 @@ class Transport:
         status = response.status
         reason = response.reason or ""
         request_id = response.headers.get("x-request-id")
-        body: object = decode_json(raw)
+        if request_id is not None:
+            request_id = self._redact(request_id)
+        body: object = self._redact_json(decode_json(raw))
         if body is None and raw:
             body = self._redact(raw.decode("utf-8", "replace"))
         detail = describe_error_body(body)
@@ -321,6 +328,33 @@ class Transport:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, _REDACTED) if self._api_key in text else text
+
+    def _redact_json(self, value: object) -> object:
+        """``value`` with the key taken out of every string in it, keys included."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, list):
+            return [self._redact_json(item) for item in value]
+        if isinstance(value, dict):
+            return {self._redact(str(k)): self._redact_json(v) for k, v in value.items()}
+        return value
+
+    def _scrubbed(self, exc: aiohttp.ClientError) -> aiohttp.ClientError:
+        """The exception, without the request headers that some aiohttp errors keep.
+
+        A ``ClientResponseError`` (a malformed answer, say) carries ``request_info``, whose
+        headers include ``x-internal-api-key``; it is chained to our error, so it must not
+        hold the key.
+        """
+        info = getattr(exc, "request_info", None)
+        if isinstance(info, aiohttp.RequestInfo):
+            headers = CIMultiDict(info.headers)
+            if "x-internal-api-key" in headers:
+                headers["x-internal-api-key"] = _REDACTED
+            exc.request_info = aiohttp.RequestInfo(  # type: ignore[attr-defined]  # set on the errors that have it
+                info.url, info.method, CIMultiDictProxy(headers), info.real_url
+            )
+        return exc
 
     async def aclose(self) -> None:
         """Close the session if this transport made it; later requests raise."""

@@ -10,7 +10,7 @@ from typing import TypeGuard
 from ._errors import HiveSocketValidationError
 from ._types import JSONObject
 
-__all__ = ["check_json_object", "check_non_empty_str", "check_str"]
+__all__ = ["check_idempotency_key", "check_json_object", "check_non_empty_str", "check_str"]
 
 # Deeper than this is almost surely a reference cycle; JSON itself has no limit.
 _MAX_JSON_DEPTH = 64
@@ -36,6 +36,27 @@ def check_non_empty_str(field: str, value: object) -> str:
         raise HiveSocketValidationError(f"{field} must be a non-empty str, got {_describe(value)}")
     if not value.strip():
         raise HiveSocketValidationError(f"{field} must be a non-empty str, got {value!r}")
+    return value
+
+
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+def check_idempotency_key(value: object) -> str | None:
+    """Return ``value`` if it is ``None`` or a usable ``idempotency-key`` header value:
+    1 to 255 visible ASCII characters (no spaces, so nothing can be smuggled into the
+    header)."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= _MAX_IDEMPOTENCY_KEY
+        or not all("!" <= char <= "~" for char in value)
+    ):
+        raise HiveSocketValidationError(
+            f"idempotency_key must be 1 to {_MAX_IDEMPOTENCY_KEY} visible ASCII characters "
+            f"(letters, digits, punctuation; no spaces), got {_describe(value)}"
+        )
     return value
 
 

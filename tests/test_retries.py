@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -13,6 +14,7 @@ import pytest
 from hive_socket import (
     AsyncHiveSocketClient,
     HiveSocketAuthError,
+    HiveSocketClient,
     HiveSocketError,
     HiveSocketNetworkError,
     HiveSocketRateLimitError,
@@ -228,3 +230,39 @@ def test_backoff_delay_doubles_with_jitter_and_is_capped() -> None:
 )
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
+
+
+async def test_callers_idempotency_key_is_sent_and_kept_across_retries(
+    hive: AsyncHiveSocketClient, server: RecordingServer
+) -> None:
+    server.then(Reply(status=503, headers=AGAIN))
+    await hive.notify.user("u", title="t", body="b", type="info", idempotency_key="job-42:try")
+    await hive.notify.room("r", title="t", body="b", type="info", idempotency_key="room-1")
+    await hive.broadcast.to_room("r", type="x", payload={}, idempotency_key="bc-1")
+    assert [r.headers["idempotency-key"] for r in server.requests] == [
+        "job-42:try",
+        "job-42:try",
+        "room-1",
+        "bc-1",
+    ]
+
+
+async def test_bulk_idempotency_key_gives_each_user_a_stable_key(
+    hive: AsyncHiveSocketClient, server: RecordingServer
+) -> None:
+    for _ in range(2):
+        await hive.notify.users(
+            ["a", "b"], title="t", body="b", type="info", idempotency_key="digest-2026-12-04"
+        )
+    keys = {}
+    for request in server.requests:
+        keys.setdefault(request.json["userId"], set()).add(request.headers["idempotency-key"])
+    assert all(len(user_keys) == 1 for user_keys in keys.values())  # the same on repeat
+    assert keys["a"] != keys["b"]
+    assert uuid.UUID(next(iter(keys["a"]))).version == 5
+
+
+def test_sync_client_takes_the_idempotency_key(server: RecordingServer) -> None:
+    with HiveSocketClient(server.url, API_KEY, project_id="p") as hive:
+        hive.notify.user("u", title="t", body="b", type="info", idempotency_key="sync-1")
+    assert server.requests[0].headers["idempotency-key"] == "sync-1"

@@ -168,6 +168,31 @@ CASES: list[tuple[str, Call, str]] = [
         "user_ids[0] must be a non-empty str",
     ),
     (
+        "empty idempotency key",
+        lambda h: h.notify.user("u", **GOOD, idempotency_key=""),
+        "idempotency_key must be 1 to 255 visible ASCII characters",
+    ),
+    (
+        "idempotency key with a line break",
+        lambda h: h.notify.room("r", **GOOD, idempotency_key="a\r\nx-evil: 1"),
+        "idempotency_key must be 1 to 255 visible ASCII",
+    ),
+    (
+        "idempotency key with a space",
+        lambda h: h.broadcast.to_room("r", type="x", payload={}, idempotency_key="a b"),
+        "idempotency_key must be",
+    ),
+    (
+        "non-ASCII idempotency key",
+        lambda h: h.notify.user("u", **GOOD, idempotency_key="clé"),
+        "idempotency_key must be",
+    ),
+    (
+        "long idempotency key",
+        lambda h: h.notify.users(["a"], **GOOD, idempotency_key="k" * 256),
+        "idempotency_key must be",
+    ),
+    (
         "bulk concurrency",
         lambda h: h.notify.users(["a"], **GOOD, concurrency=0),
         "concurrency must be an int of at least 1",

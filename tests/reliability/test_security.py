@@ -261,26 +261,7 @@ async def test_key_absent_from_errors_tracebacks_and_logs_of_every_failure(
         assert any(line.startswith("hive_socket DEBUG ") for line in all_logs.lines)
 
 
-REQUEST_INFO_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bug: the chained aiohttp.ClientResponseError keeps request_info, whose repr "
-    "shows every request header, x-internal-api-key included",
-)
-JSON_BODY_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bug: a text error body is redacted, a JSON one is kept as sent in error.body",
-)
-CHAIN_BUGS = {
-    "malformed HTTP answer": REQUEST_INFO_BUG,
-    "400 whose JSON body echoes the key": JSON_BODY_BUG,
-    "403 NestJS-style, echoing the key": JSON_BODY_BUG,
-}
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [pytest.param(kind, marks=CHAIN_BUGS.get(kind, ())) for kind in FAILURES],
-)
+@pytest.mark.parametrize("kind", list(FAILURES))
 async def test_key_absent_from_the_repr_and_attributes_of_every_chained_error(
     servers: Servers, kind: str
 ) -> None:
@@ -291,10 +272,6 @@ async def test_key_absent_from_the_repr_and_attributes_of_every_chained_error(
         assert_no_secret(repr(vars(link)), f"the attributes of {type(link).__name__}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: x-request-id is kept unredacted and str(error) shows it",
-)
 async def test_key_echoed_in_the_request_id_is_redacted(servers: Servers) -> None:
     setup = servers.answers(
         Reply(500, text="boom", headers={"x-request-id": f"req-{API_KEY}"}),

@@ -56,5 +56,8 @@ def notify_payment_confirmed(user_id: str, payment_id: str, amount: int) -> str 
         type="success",
         metadata={"paymentId": payment_id, "amount": amount},
         source_service="payment-worker",
+        # One key per payment: a task retry (or a second worker) repeats this send under
+        # the same key, and the server handles it once.
+        idempotency_key=f"payment-confirmed:{payment_id}",
     )
     return receipt.id
