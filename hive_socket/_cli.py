@@ -12,8 +12,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ._version import __version__
 
@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from ._client import AsyncHiveSocketClient
     from ._models import Receipt
     from .server import RunningServer
-    from .server._listener import EventListener, ReceivedEvent
 
 __all__ = ["main"]
 
 _Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 _Runner: TypeAlias = Callable[[argparse.Namespace], int]
+_T = TypeVar("_T")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one subparser per subcommand."""
     parser = argparse.ArgumentParser(
         prog="hive-socket",
-        description="Hive-Socket tools: a local server, a terminal listener and a demo.",
+        description=(
+            "Hive-Socket tools: a local server, a terminal listener, a demo, and commands "
+            "that send notifications and messages through the SDK (configured by "
+            "HIVE_SOCKET_URL, HIVE_SOCKET_API_KEY and SMARTHIVE_PROJECT_ID)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -308,9 +312,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     import secrets
     import tempfile
 
+    from ._demo import Demo, DemoFailedError, DemoOutput
     from ._errors import HiveSocketError
 
-    out = _DemoOutput(sys.stdout, pretty=sys.stdout.isatty())
+    out = DemoOutput(sys.stdout, pretty=sys.stdout.isatty())
 
     async def demo() -> None:
         api_key = secrets.token_urlsafe(24)
@@ -320,209 +325,313 @@ def _run_demo(args: argparse.Namespace) -> int:
             )
             async with run_server(config) as server:
                 out.step(f"Local server on {server.url}, with a temporary SQLite database.")
-                listener = EventListener(server.url, project_id=_Demo.PROJECT, user_id=_Demo.USER)
+                listener = EventListener(server.url, project_id=Demo.PROJECT, user_id=Demo.USER)
                 try:
-                    await _Demo(server.url, api_key, listener, out, args.timeout).run()
+                    await Demo(server.url, api_key, listener, out, args.timeout).run()
                 finally:
                     await listener.close()
 
     out.title("hive-socket demo")
     try:
         asyncio.run(demo())
-    except (_DemoFailedError, HiveSocketError, ListenerRefusedError) as exc:
+    except (DemoFailedError, HiveSocketError, ListenerRefusedError) as exc:
         out.failure(str(exc))
         return EXIT_FAILURE
     out.finish(
         "Everything arrived. To run it yourself: `hive-socket serve` in one terminal, "
-        f"`hive-socket listen --user {_Demo.USER} --project {_Demo.PROJECT}` in another."
+        f"`hive-socket listen --user {Demo.USER} --project {Demo.PROJECT}` in another."
     )
     return EXIT_OK
 
 
-class _DemoFailedError(Exception):
-    """Something the demo waited for did not happen."""
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that call a server through the SDK."""
+    parser.add_argument(
+        "--url",
+        help="the Hive-Socket server (default: $HIVE_SOCKET_URL); the key is always read "
+        "from $HIVE_SOCKET_API_KEY, never from the command line",
+    )
+    parser.add_argument("--timeout", type=float, help="seconds per attempt (10)")
+    parser.add_argument("--max-retries", type=int, help="retries of a failed attempt (2)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-# What the demo sends with each client: (call, what arrives, the call on a client).
-_DEMO_SENDS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    (
-        "notify.user",
-        lambda client: client.notify.user(
-            "ada",
-            title="Payment confirmed",
-            body="5,000 received",
-            type="success",
-            metadata={"paymentId": "pay_123"},
-            source_service="demo-backend",
-        ),
-    ),
-    (
-        "notify.room",
-        lambda client: client.notify.room(
-            "demo-room", title="Quiz started", body="Chapter 3 quiz is live", type="info"
-        ),
-    ),
-    (
-        "broadcast.to_room",
-        lambda client: client.broadcast.to_room(
-            "demo-room",
-            type="competition.question-change",
-            payload={"questionIndex": 2},
-            sender_id="demo-backend",
-        ),
-    ),
-)
+def _add_payload_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title", required=True, help="the headline")
+    parser.add_argument("--body", required=True, help="the text under it")
+    parser.add_argument(
+        "--type",
+        required=True,
+        choices=["info", "success", "warning", "error", "message"],
+        help="how clients present it",
+    )
+    parser.add_argument("--metadata", metavar="JSON", help="a JSON object for the front-end")
+    parser.add_argument("--source-service", help="names the sending service")
+    parser.add_argument("--project-id", help="the project (default: $SMARTHIVE_PROJECT_ID)")
 
 
-class _Demo:
-    """The steps of ``hive-socket demo`` against a running server."""
+def _add_notify(subcommands: _Subcommands) -> None:
+    notify = subcommands.add_parser(
+        "notify",
+        help="send a notification to a user, a room, or many users",
+        description="Send a notification through the SDK to the server at $HIVE_SOCKET_URL.",
+    )
+    targets = notify.add_subparsers(title="targets", metavar="TARGET", required=True)
 
-    PROJECT = "demo-project"
-    USER = "ada"
-    ROOM = "demo-room"
+    user = targets.add_parser("user", help="notify every device of one user")
+    user.add_argument("recipient", metavar="USER_ID")
+    _add_payload_options(user)
+    _add_client_options(user)
+    user.set_defaults(run=_run_send, call="notify.user")
 
-    def __init__(
-        self,
-        url: str,
-        api_key: str,
-        listener: EventListener,
-        out: _DemoOutput,
-        timeout: float,
-    ) -> None:
-        self._url = url
-        self._api_key = api_key
-        self._listener = listener
-        self._out = out
-        self._timeout = timeout
+    room = targets.add_parser("room", help="notify everyone in a room right now")
+    room.add_argument("recipient", metavar="ROOM_ID")
+    _add_payload_options(room)
+    _add_client_options(room)
+    room.set_defaults(run=_run_send, call="notify.room")
 
-    async def run(self) -> None:
-        from . import AsyncHiveSocketClient
+    users = targets.add_parser(
+        "users", help="notify many users: one user id per line of a file, or - for stdin"
+    )
+    users.add_argument("--file", required=True, metavar="PATH", help="user ids, one a line")
+    users.add_argument(
+        "--concurrency", type=int, default=32, help="requests in flight (%(default)s)"
+    )
+    _add_payload_options(users)
+    _add_client_options(users)
+    users.set_defaults(run=_run_notify_users)
 
-        async with AsyncHiveSocketClient(
-            self._url, self._api_key, project_id=self.PROJECT, timeout=self._timeout
-        ) as hive:
-            await self._offline_delivery(hive)
-            await self._async_sends(hive)
-            await self._sync_sends()
-            await self._health(hive)
 
-    async def _offline_delivery(self, hive: AsyncHiveSocketClient) -> None:
-        self._out.step(f"{self.USER} is offline. notify.user stores the notification:")
-        receipt = await hive.notify.user(
-            self.USER,
-            title="Welcome back",
-            body="This was sent while you were offline",
-            type="info",
-            source_service="demo-backend",
+def _add_broadcast(subcommands: _Subcommands) -> None:
+    broadcast = subcommands.add_parser(
+        "broadcast",
+        help="send a typed message to every socket in a room",
+        description="Send a typed message (message:new) to a room, through the SDK.",
+    )
+    broadcast.add_argument("recipient", metavar="ROOM_ID")
+    broadcast.add_argument("--type", required=True, help="your event type, e.g. game.start")
+    broadcast.add_argument("--payload", default="{}", metavar="JSON", help="a JSON object ({})")
+    broadcast.add_argument("--sender-id", help="who sent it (the server says system)")
+    broadcast.add_argument("--project-id", help="the project (default: $SMARTHIVE_PROJECT_ID)")
+    _add_client_options(broadcast)
+    broadcast.set_defaults(run=_run_send, call="broadcast.to_room")
+
+
+def _add_health(subcommands: _Subcommands) -> None:
+    health = subcommands.add_parser("health", help="ask the server how it is")
+    _add_client_options(health)
+    health.set_defaults(run=_run_health)
+
+
+class _UsageError(Exception):
+    """A value on the command line or in the environment cannot be used (status 2)."""
+
+
+class _CallFailedError(Exception):
+    """The server or the network failed the call (status 1)."""
+
+
+def _json_object_option(option: str, text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise _UsageError(f"{option} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise _UsageError(f"{option} must be a JSON object, such as '{{\"orderId\": 7}}'")
+    return value
+
+
+def _notification_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "title": args.title,
+        "body": args.body,
+        "type": args.type,
+        "metadata": _json_object_option("--metadata", args.metadata),
+        "source_service": args.source_service,
+        "project_id": args.project_id,
+    }
+
+
+def _call_server(
+    args: argparse.Namespace, call: Callable[[AsyncHiveSocketClient], Awaitable[_T]]
+) -> _T:
+    """Run one SDK call with a client configured from the environment and ``args``."""
+    import asyncio
+
+    from ._client import AsyncHiveSocketClient
+    from ._errors import HiveSocketError, HiveSocketValidationError
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("base_url", args.url),
+            ("timeout", args.timeout),
+            ("max_retries", args.max_retries),
         )
-        self._out.detail(
-            f"receipt: persisted={receipt.persisted}, delivered to {receipt.delivered} sockets"
-        )
-        self._out.step(
-            f"{self.USER} connects over Socket.IO and joins room {self.ROOM}; "
-            "the stored notification arrives:"
-        )
-        await self._listener.connect(timeout=self._timeout)
-        await self._listener.join(self.ROOM, timeout=self._timeout)
-        event = await self._arrival(receipt, "the stored notification")
-        self._out.received("(on connect)", event, None)
-        self._out.payload(event.data)
+        if value is not None
+    }
 
-    async def _async_sends(self, hive: AsyncHiveSocketClient) -> None:
-        import time
+    async def run() -> _T:
+        async with AsyncHiveSocketClient.from_env(**overrides) as hive:
+            return await call(hive)
 
-        self._out.step("AsyncHiveSocketClient sends; the socket receives (latency: call to event):")
-        for call, send in _DEMO_SENDS:
-            started = time.perf_counter()
-            receipt = await send(hive)
-            event = await self._arrival(receipt, f"the event of {call}")
-            self._out.received(call, event, event.received_at - started)
-
-    async def _sync_sends(self) -> None:
-        import asyncio
-
-        self._out.step("HiveSocketClient (blocking, in a worker thread) sends the same:")
-        # The blocking client must not run on the event loop's thread.
-        sent = await asyncio.to_thread(self._send_blocking)
-        for call, receipt, started in sent:
-            event = await self._arrival(receipt, f"the event of {call} (sync client)")
-            self._out.received(call, event, event.received_at - started)
-
-    def _send_blocking(self) -> list[tuple[str, Receipt, float]]:
-        import time
-
-        from . import HiveSocketClient
-
-        sent = []
-        with HiveSocketClient(
-            self._url, self._api_key, project_id=self.PROJECT, timeout=self._timeout
-        ) as hive:
-            hive.health()  # opens the connection, so the timings below are of the sends
-            for call, send in _DEMO_SENDS:
-                started = time.perf_counter()
-                sent.append((call, send(hive), started))
-        return sent
-
-    async def _health(self, hive: AsyncHiveSocketClient) -> None:
-        health = await hive.health()
-        self._out.step(
-            f"health(): {health.status}, {health.connections} socket connected, "
-            f"up {health.uptime:.1f} s"
-        )
-        if not health.ok or health.connections != 1:
-            raise _DemoFailedError(f"health() should say ok with 1 connection, it said {health}")
-
-    async def _arrival(self, receipt: Receipt, what: str) -> ReceivedEvent:
-        def is_it(event: ReceivedEvent) -> bool:
-            return isinstance(event.data, dict) and event.data.get("id") == receipt.id
-
-        try:
-            return await self._listener.next_event(is_it, timeout=self._timeout)
-        except TimeoutError:
-            raise _DemoFailedError(f"{what} did not arrive within {self._timeout:g} s") from None
+    try:
+        return asyncio.run(run())
+    except HiveSocketValidationError as exc:
+        raise _UsageError(str(exc)) from None
+    except HiveSocketError as exc:
+        raise _CallFailedError(str(exc)) from None
 
 
-class _DemoOutput:
-    """The demo's lines: numbered steps, details, and what arrived."""
+def _receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return {"id": receipt.id, "delivered": receipt.delivered, "persisted": receipt.persisted}
 
-    def __init__(self, stream: TextIO, *, pretty: bool) -> None:
-        self._stream = stream
-        self._bold = "\033[1m" if pretty and "NO_COLOR" not in os.environ else ""
-        self._reset = "\033[0m" if self._bold else ""
-        self._steps = 0
 
-    def title(self, text: str) -> None:
-        self._print(f"{self._bold}{text}{self._reset}")
+def _describe_receipt(receipt: Receipt) -> str:
+    parts = [f"id {receipt.id}" if receipt.id else "accepted"]
+    if receipt.delivered is not None:
+        parts.append(f"delivered to {receipt.delivered} socket(s)")
+    if receipt.persisted:
+        parts.append("stored for offline delivery")
+    return ", ".join(parts)
 
-    def step(self, text: str) -> None:
-        self._steps += 1
-        self._print(f"\n{self._bold}{self._steps}.{self._reset} {text}")
 
-    def detail(self, text: str) -> None:
-        self._print(f"     {text}")
-
-    def received(self, call: str, event: ReceivedEvent, latency: float | None) -> None:
-        data = event.data if isinstance(event.data, dict) else {}
-        if event.name == "message:new":
-            what = f"{data.get('type')} {json.dumps(data.get('payload'))}"
+def _run_send(args: argparse.Namespace) -> int:
+    try:
+        if args.call == "broadcast.to_room":
+            fields = {
+                "type": args.type,
+                "payload": _json_object_option("--payload", args.payload),
+                "sender_id": args.sender_id,
+                "project_id": args.project_id,
+            }
+            receipt = _call_server(
+                args, lambda hive: hive.broadcast.to_room(args.recipient, **fields)
+            )
         else:
-            what = f"[{data.get('type')}] {data.get('title')}"
-        timing = f"{latency * 1000:.1f} ms" if latency is not None else ""
-        self.detail(f"{call:<18} {timing:>8}  {event.name:<16}  {what}")
+            fields = _notification_fields(args)
+            send = "user" if args.call == "notify.user" else "room"
+            receipt = _call_server(
+                args, lambda hive: getattr(hive.notify, send)(args.recipient, **fields)
+            )
+    except _UsageError as exc:
+        return _fail(str(exc), status=EXIT_USAGE)
+    except _CallFailedError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(_receipt_json(receipt)))
+    else:
+        print(f"{args.call} to {args.recipient}: {_describe_receipt(receipt)}")
+    return EXIT_OK
 
-    def payload(self, data: object) -> None:
-        for line in json.dumps(data, indent=2, ensure_ascii=False).splitlines():
-            self.detail(f"    {line}")
 
-    def failure(self, text: str) -> None:
-        self._stream.flush()
-        print(f"\nhive-socket demo failed: {text}", file=sys.stderr, flush=True)
+def _read_user_ids(path: str) -> list[str]:
+    if path == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            with open(path, encoding="utf-8") as file:
+                lines = file.read().splitlines()
+        except OSError as exc:
+            raise _UsageError(f"cannot read --file {path!r}: {exc.strerror or exc}") from None
+    return [line.strip() for line in lines if line.strip()]
 
-    def finish(self, text: str) -> None:
-        self._print(f"\n{text}")
 
-    def _print(self, text: str) -> None:
-        print(text, file=self._stream, flush=True)
+class _Progress:
+    """A one-line progress bar on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self._total = total
+        self._enabled = enabled and total > 0
+
+    def show(self, done: int, failed: int) -> None:
+        if not self._enabled:
+            return
+        width = 30
+        filled = width * done // self._total
+        bar = "#" * filled + "." * (width - filled)
+        sys.stderr.write(f"\r[{bar}] {done:,}/{self._total:,} sent, {failed:,} failed")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _run_notify_users(args: argparse.Namespace) -> int:
+    from ._models import BulkResult
+
+    try:
+        user_ids = _read_user_ids(args.file)
+        fields = _notification_fields(args)
+    except _UsageError as exc:
+        return _fail(str(exc), status=EXIT_USAGE)
+    progress = _Progress(len(user_ids), enabled=sys.stderr.isatty())
+
+    async def send_all(hive: AsyncHiveSocketClient) -> BulkResult:
+        # In slices, to move the progress bar; each slice keeps `concurrency` in flight.
+        result = BulkResult()
+        step = max(args.concurrency * 8, 256)
+        for start in range(0, len(user_ids), step):
+            part = await hive.notify.users(
+                user_ids[start : start + step], concurrency=args.concurrency, **fields
+            )
+            result.succeeded.update(part.succeeded)
+            result.failed.update(part.failed)
+            progress.show(len(result.succeeded) + len(result.failed), len(result.failed))
+        return result
+
+    try:
+        result = _call_server(args, send_all)
+    except _UsageError as exc:
+        return _fail(str(exc), status=EXIT_USAGE)
+    except _CallFailedError as exc:
+        return _fail(str(exc))
+    finally:
+        progress.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "succeeded": {uid: _receipt_json(r) for uid, r in result.succeeded.items()},
+                    "failed": {
+                        uid: {"message": str(error), "status_code": error.status_code}
+                        for uid, error in result.failed.items()
+                    },
+                }
+            )
+        )
+    else:
+        total = len(result.succeeded) + len(result.failed)
+        print(f"notified {len(result.succeeded):,} of {total:,} users")
+        for user_id, error in result.failed.items():
+            print(f"  failed {user_id}: {error}")
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _run_health(args: argparse.Namespace) -> int:
+    try:
+        status = _call_server(args, lambda hive: hive.health())
+    except (_UsageError, _CallFailedError) as exc:
+        return _fail(str(exc), status=EXIT_USAGE if isinstance(exc, _UsageError) else EXIT_FAILURE)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "status": status.status,
+                    "connections": status.connections,
+                    "uptime": status.uptime,
+                }
+            )
+        )
+    else:
+        print(
+            f"{status.status}: {status.connections} socket(s) connected, up {status.uptime:.0f} s"
+        )
+    return EXIT_OK if status.ok else EXIT_FAILURE
 
 
 def _fail(message: str, status: int = EXIT_FAILURE) -> int:
@@ -534,5 +643,8 @@ _COMMANDS: tuple[Callable[[_Subcommands], None], ...] = (
     _add_serve,
     _add_listen,
     _add_demo,
+    _add_notify,
+    _add_broadcast,
+    _add_health,
 )
 """Each adds one subcommand; add a function here to add a subcommand."""

@@ -8,17 +8,8 @@ from types import ModuleType
 
 import pytest
 
-# Imported as pytest imports a plugin (its asserts rewritten), so that the inner runs of
-# tests/testing can load it again with -p without a warning.
-pytest.register_assert_rewrite("hive_socket.testing.plugin")
-
-# The fixtures of the pytest plugin, as a user gets them once it is installed.
-from hive_socket.testing.plugin import (  # noqa: E402, F401
-    hive_socket_client,
-    hive_socket_env,
-    hive_socket_server,
-    pytest_runtest_makereport,
-)
+# The plugin's fixtures (hive_socket_server, hive_socket_env, ...) come from the installed
+# pytest11 entry point, as they do for users.
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
