@@ -19,7 +19,7 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
-    settings_from_env,
+    ConfiguredClient,
 )
 from ._errors import HiveSocketError, HiveSocketValidationError
 from ._models import (
@@ -52,7 +52,7 @@ _HEALTH: Final = "/health"
 _BULK_KEYS: Final = uuid.UUID("5d0c6f0e-3b1a-4c55-9a8e-6f2b1d9c7a40")
 
 
-class AsyncHiveSocketClient:
+class AsyncHiveSocketClient(ConfiguredClient):
     """The asyncio client for Hive-Socket.
 
     Create one when your application starts, share it, and close it when the application
@@ -130,36 +130,6 @@ class AsyncHiveSocketClient:
         self.notify = AsyncNotifyAPI(self)
         self.broadcast = AsyncBroadcastAPI(self)
 
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Self:
-        """Make a client from ``HIVE_SOCKET_URL``, ``HIVE_SOCKET_API_KEY`` and (optionally)
-        ``SMARTHIVE_PROJECT_ID``; keyword arguments override them.
-
-        Raises:
-            HiveSocketValidationError: naming the variable that is missing.
-        """
-        return cls(**settings_from_env(overrides))
-
-    @property
-    def base_url(self) -> str:
-        """The server's URL, without a trailing slash."""
-        return self._config.base_url
-
-    @property
-    def project_id(self) -> str | None:
-        """The project used when a call names none."""
-        return self._config.project_id
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one attempt may take."""
-        return self._config.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after a failure that is safe to retry."""
-        return self._config.max_retries
-
     @property
     def closed(self) -> bool:
         """Whether the client was closed."""
@@ -214,16 +184,11 @@ class AsyncHiveSocketClient:
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"project_id={self._config.project_id!r})"
-        )
-
-    def _project_id(self, call_value: str | None, payload_value: str | None) -> str:
-        if call_value is not None:
-            return check_non_empty_str("project_id", call_value)
-        project_id = payload_value or self._config.project_id
+    def _project_id(self, given: str | None) -> str:
+        """The call's or the payload's project (``given``), else the client's."""
+        if given is not None:
+            return check_non_empty_str("project_id", given)
+        project_id = self._config.project_id
         if project_id is None:
             raise HiveSocketValidationError(
                 "project_id is not set: pass project_id=..., set it on the payload, or give "
@@ -242,6 +207,18 @@ class AsyncHiveSocketClient:
                 "max_body_size to match the server's limit"
             )
         return data
+
+    async def _send(
+        self,
+        path: str,
+        recipient: dict[str, str],
+        fields: dict[str, Any],
+        project_id: str | None,
+        idempotency_key: str | None,
+    ) -> Receipt:
+        """Check what is left to check, encode the wire body and post it."""
+        wire = {**recipient, **fields, "projectId": self._project_id(project_id)}
+        return await self._post(path, self._encode(wire), check_idempotency_key(idempotency_key))
 
     async def _post(self, path: str, data: bytes, idempotency_key: str | None) -> Receipt:
         answer = await self._transport.request(
@@ -356,13 +333,12 @@ class AsyncNotifyAPI:
             ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
-        wire = {
-            "userId": check_non_empty_str("user_id", user_id),
-            **unstructure_notification(payload),
-            "projectId": self._client._project_id(project_id, payload.project_id),
-        }
-        return await self._client._post(
-            _NOTIFY_USER, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        return await self._client._send(
+            _NOTIFY_USER,
+            {"userId": check_non_empty_str("user_id", user_id)},
+            unstructure_notification(payload),
+            payload.project_id if project_id is None else project_id,
+            idempotency_key,
         )
 
     async def room(
@@ -391,13 +367,12 @@ class AsyncNotifyAPI:
             ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
-        wire = {
-            "roomId": check_non_empty_str("room_id", room_id),
-            **unstructure_notification(payload),
-            "projectId": self._client._project_id(project_id, payload.project_id),
-        }
-        return await self._client._post(
-            _NOTIFY_ROOM, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        return await self._client._send(
+            _NOTIFY_ROOM,
+            {"roomId": check_non_empty_str("room_id", room_id)},
+            unstructure_notification(payload),
+            payload.project_id if project_id is None else project_id,
+            idempotency_key,
         )
 
     async def users(
@@ -446,7 +421,9 @@ class AsyncNotifyAPI:
             ```
         """
         payload = _notification(notification, title, body, type, metadata, source_service)
-        resolved_project = self._client._project_id(project_id, payload.project_id)
+        resolved_project = self._client._project_id(
+            payload.project_id if project_id is None else project_id
+        )
         if isinstance(user_ids, str | bytes):
             raise HiveSocketValidationError(
                 "user_ids must be a collection of user ids, not a single string; "
@@ -563,11 +540,10 @@ class AsyncBroadcastAPI:
                     "payload=, or a Broadcast"
                 )
             message = Broadcast(type, payload, sender_id=sender_id)  # type: ignore[arg-type]  # checked above
-        wire = {
-            "roomId": check_non_empty_str("room_id", room_id),
-            **unstructure_broadcast(message),
-            "projectId": self._client._project_id(project_id, message.project_id),
-        }
-        return await self._client._post(
-            _BROADCAST_ROOM, self._client._encode(wire), check_idempotency_key(idempotency_key)
+        return await self._client._send(
+            _BROADCAST_ROOM,
+            {"roomId": check_non_empty_str("room_id", room_id)},
+            unstructure_broadcast(message),
+            message.project_id if project_id is None else project_id,
+            idempotency_key,
         )

@@ -8,8 +8,8 @@ import os
 import ssl
 import sys
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import attrs
@@ -29,6 +29,7 @@ __all__ = [
     "RETRY_BACKOFF_BASE",
     "RETRY_BACKOFF_MAX",
     "ClientConfig",
+    "ConfiguredClient",
     "settings_from_env",
 ]
 
@@ -232,3 +233,48 @@ def settings_from_env(
     if settings.get("project_id") is None:
         settings["project_id"] = env.get(ENV_PROJECT_ID, "").strip() or None
     return settings
+
+
+class ConfiguredClient:
+    """What both clients show of their settings, and how they are made from the
+    environment."""
+
+    _config: ClientConfig
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Make a client from ``HIVE_SOCKET_URL``, ``HIVE_SOCKET_API_KEY`` and (optionally)
+        ``SMARTHIVE_PROJECT_ID``; keyword arguments override them.
+
+        Raises:
+            HiveSocketValidationError: naming the variable that is missing.
+        """
+        make: Callable[..., Self] = cls  # each client has its own signature
+        return make(**settings_from_env(overrides))
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL, without a trailing slash."""
+        return self._config.base_url
+
+    @property
+    def project_id(self) -> str | None:
+        """The project used when a call names none."""
+        return self._config.project_id
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a failure that is safe to retry."""
+        return self._config.max_retries
+
+    def __repr__(self) -> str:
+        # The key is a secret: never shown.
+        return (
+            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
+            f"project_id={self._config.project_id!r})"
+        )

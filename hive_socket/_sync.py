@@ -33,7 +33,7 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
-    settings_from_env,
+    ConfiguredClient,
 )
 from ._errors import HiveSocketError
 
@@ -275,7 +275,7 @@ class BroadcastAPI:
     to_room = _Blocking(AsyncBroadcastAPI.to_room)
 
 
-class HiveSocketClient:
+class HiveSocketClient(ConfiguredClient):
     """The blocking client for Hive-Socket, for Flask, Django, Celery and scripts.
 
     It takes the same arguments and makes the same calls as
@@ -338,36 +338,6 @@ class HiveSocketClient:
         self.notify = NotifyAPI(self)
         self.broadcast = BroadcastAPI(self)
 
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Self:
-        """Make a client from ``HIVE_SOCKET_URL``, ``HIVE_SOCKET_API_KEY`` and (optionally)
-        ``SMARTHIVE_PROJECT_ID``; keyword arguments override them.
-
-        Raises:
-            HiveSocketValidationError: naming the variable that is missing.
-        """
-        return cls(**settings_from_env(overrides))
-
-    @property
-    def base_url(self) -> str:
-        """The server's URL, without a trailing slash."""
-        return self._config.base_url
-
-    @property
-    def project_id(self) -> str | None:
-        """The project used when a call names none."""
-        return self._config.project_id
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one attempt may take."""
-        return self._config.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after a failure that is safe to retry."""
-        return self._config.max_retries
-
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
         """Return a view of this client with other settings, for some calls.
 
@@ -416,9 +386,3 @@ class HiveSocketClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"project_id={self._config.project_id!r})"
-        )
