@@ -24,12 +24,10 @@ def tests(session: nox.Session) -> None:
     """Run the test suite, with coverage of the package."""
     session.install("-e", ".[server]")
     install_group(session, "test")
-    session.run(
-        "pytest",
-        "--cov=hive_socket",
-        "--cov-report=term-missing:skip-covered",
-        *session.posargs,
-    )
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "report")
 
 
 @nox.session(name="tests-lowest")
