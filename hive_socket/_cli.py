@@ -71,7 +71,9 @@ def _add_serve(subcommands: _Subcommands) -> None:
     from .server._config import (  # stdlib and attrs only: no socketio yet
         DEFAULT_DB_PATH,
         DEFAULT_HOST,
+        DEFAULT_KEY_FAILURE_WINDOW,
         DEFAULT_MAX_BODY_SIZE,
+        DEFAULT_MAX_KEY_FAILURES,
         DEFAULT_PORT,
         ENV_INTERNAL_API_KEY,
         ENV_JWT_SECRET,
@@ -125,6 +127,20 @@ def _add_serve(subcommands: _Subcommands) -> None:
         help="largest request body accepted; larger gets 413 (%(default)s)",
     )
     serve.add_argument(
+        "--max-key-failures",
+        type=int,
+        default=DEFAULT_MAX_KEY_FAILURES,
+        metavar="N",
+        help="wrong or missing keys one address may send before it gets 429 (%(default)s)",
+    )
+    serve.add_argument(
+        "--key-failure-window",
+        type=float,
+        default=DEFAULT_KEY_FAILURE_WINDOW,
+        metavar="SECONDS",
+        help="how long those failures count, and how long the block lasts (%(default)s)",
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -166,6 +182,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             jwt_secret=args.jwt_secret or os.environ.get(ENV_JWT_SECRET) or None,
             cors_origins=args.cors_origin,
             max_body_size=args.max_body,
+            max_key_failures=args.max_key_failures,
+            key_failure_window=args.key_failure_window,
         )
     except ValueError as exc:
         return _fail(str(exc), status=EXIT_USAGE)

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
+import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http import HTTPStatus
 
 from aiohttp import web
 
+from .._contract import (
+    MISSING_OR_WRONG_KEY,
+    ROUTES,
+    Refusal,
+    body_too_large,
+    check_content_type,
+    check_idempotency_key,
+    key_matches,
+    no_route,
+    parse_json_object,
+)
 from ._config import ServerConfig
 from ._events import MESSAGE_EVENT, NOTIFICATION_EVENT, message_event, notification_event
 from ._idempotency import IdempotencyCache, Outcome
+from ._limits import KeyFailureLimiter
 from ._openapi import openapi_document
 from ._realtime import Realtime
-from ._responses import Answer, error_answer, receipt_answer
+from ._responses import Answer, receipt_answer, refusal_answer
 from ._store import DELIVERED_RETENTION, NotificationStore, StoredNotification
-from ._validate import validate_broadcast, validate_notification
 
 __all__ = ["SERVER_KEY", "HiveSocketServer", "create_app"]
 
@@ -30,15 +40,20 @@ logger = logging.getLogger("hive_socket.server")
 PURGE_INTERVAL = 3600.0
 """Seconds between two sweeps of expired idempotency keys and old delivered notifications."""
 
-_MAX_IDEMPOTENCY_KEY = 255
 _MAX_REQUEST_ID = 128
 _SOCKETIO_PREFIX = "/socket.io/"
 
 _Body = dict[str, object]
+_Validate = Callable[[Mapping[str, object]], list[str]]
 
 
 class HiveSocketServer:
     """The state and the HTTP handlers of one local server; reach it as ``app[SERVER_KEY]``.
+
+    Arguments:
+        config: The settings it runs with.
+        clock: Seconds from any fixed start, timing the windows in which wrong keys are
+            counted; `time.monotonic` unless a test moves time itself.
 
     Attributes:
         config: The settings it runs with.
@@ -46,32 +61,32 @@ class HiveSocketServer:
         store: The SQLite database.
     """
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(
+        self, config: ServerConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
         self.store = NotificationStore(config.db_path)
         self.realtime = Realtime(
             self.store, jwt_secret=config.jwt_secret, cors_origins=config.cors_origins
         )
         self._idempotency = IdempotencyCache(config.idempotency_ttl)
-        self._api_key = config.api_key.encode()
+        self._key_failures = KeyFailureLimiter(
+            max_failures=config.max_key_failures, window=config.key_failure_window, clock=clock
+        )
         self._openapi = Answer.json(HTTPStatus.OK, openapi_document())
         self._started = time.monotonic()
 
     async def notify_user(self, request: web.Request) -> web.Response:
         """``POST /notify/user``: store, then emit to the user's sockets."""
-        return await self._send(
-            request, lambda body: validate_notification(body, target="userId"), self._to_user
-        )
+        return await self._send(request, ROUTES["/notify/user"], self._to_user)
 
     async def notify_room(self, request: web.Request) -> web.Response:
         """``POST /notify/room``: emit ``notification:new`` to the room's sockets."""
-        return await self._send(
-            request, lambda body: validate_notification(body, target="roomId"), self._to_room
-        )
+        return await self._send(request, ROUTES["/notify/room"], self._to_room)
 
     async def broadcast_room(self, request: web.Request) -> web.Response:
         """``POST /broadcast/room``: emit ``message:new`` to the room's sockets."""
-        return await self._send(request, validate_broadcast, self._broadcast)
+        return await self._send(request, ROUTES["/broadcast/room"], self._broadcast)
 
     async def health(self, request: web.Request) -> web.Response:
         """``GET /health``: status, connected sockets and uptime; needs no key."""
@@ -110,53 +125,56 @@ class HiveSocketServer:
     async def _send(
         self,
         request: web.Request,
-        validate: Callable[[_Body], list[str]],
+        validate: _Validate,
         send: Callable[[_Body, str | None], Awaitable[Outcome]],
     ) -> web.Response:
-        provided = request.headers.get("x-internal-api-key", "").encode()
-        if not hmac.compare_digest(provided, self._api_key):
-            return error_answer(
-                HTTPStatus.UNAUTHORIZED,
-                "x-internal-api-key is missing or wrong; send the server's INTERNAL_API_KEY",
-            ).to_response()
+        refused = self._check_key(request)
+        if refused is not None:
+            return refused
         key = request.headers.get("idempotency-key")
-        if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
-            return error_answer(
-                HTTPStatus.BAD_REQUEST,
-                [f"idempotency-key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters"],
-            ).to_response()
-        body = await self._read_object(request)
-        if isinstance(body, Answer):
-            return body.to_response()
+        refusal = check_content_type(request.headers.get("content-type"))
+        if refusal is None:
+            refusal = check_idempotency_key(key)
+        if refusal is not None:
+            return refusal_answer(refusal).to_response()
+        raw = await self._read_body(request)
+        if raw is None:
+            return refusal_answer(body_too_large(self.config.max_body_size)).to_response()
+        body = parse_json_object(raw)
+        if isinstance(body, Refusal):
+            return refusal_answer(body).to_response()
         problems = validate(body)
         if problems:
-            return error_answer(HTTPStatus.BAD_REQUEST, problems).to_response()
+            return refusal_answer(Refusal(HTTPStatus.BAD_REQUEST, tuple(problems))).to_response()
         outcome = await self._idempotency.run_once(request.path, key, lambda: send(body, key))
         return outcome.answer.to_response(replayed=outcome.replayed)
 
-    async def _read_object(self, request: web.Request) -> _Body | Answer:
-        raw = await self._read_body(request)
-        if raw is None:
-            return error_answer(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the request body is larger than the limit of {self.config.max_body_size} bytes",
+    def _check_key(self, request: web.Request) -> web.Response | None:
+        """``None`` when the key is right; else the 401, or the 429 of an address that
+        sent too many wrong keys (its key is then not even compared)."""
+        address = request.remote or ""
+        wait = self._key_failures.blocked_for(address)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            response = refusal_answer(
+                Refusal(
+                    HTTPStatus.TOO_MANY_REQUESTS,
+                    "too many wrong or missing x-internal-api-key headers from this address; "
+                    f"try again in {seconds} seconds",
+                )
+            ).to_response()
+            response.headers["retry-after"] = str(seconds)
+            return response
+        if key_matches(request.headers.get("x-internal-api-key"), self.config.api_key):
+            return None
+        if self._key_failures.failed(address):
+            logger.warning(
+                "refusing every send from %s for up to %g seconds: %d wrong or missing keys",
+                address or "an unknown address",
+                self.config.key_failure_window,
+                self.config.max_key_failures,
             )
-        if not raw.strip():
-            return error_answer(
-                HTTPStatus.BAD_REQUEST, "the request body is empty; send a JSON object"
-            )
-        try:
-            data = json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            return error_answer(
-                HTTPStatus.BAD_REQUEST, f"the request body is not valid JSON: {exc}"
-            )
-        if not isinstance(data, dict):
-            return error_answer(
-                HTTPStatus.BAD_REQUEST,
-                f"the request body must be a JSON object, got {type(data).__name__}",
-            )
-        return data
+        return refusal_answer(MISSING_OR_WRONG_KEY).to_response()
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The request body; ``None`` when it is over the limit."""
@@ -215,10 +233,6 @@ class HiveSocketServer:
             await asyncio.sleep(PURGE_INTERVAL)
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _request_id(request: web.Request) -> str:
     offered = request.headers.get("x-request-id", "")
     if 0 < len(offered) <= _MAX_REQUEST_ID and offered.isascii() and offered.isprintable():
@@ -240,18 +254,18 @@ async def _http_errors(
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = (
-            f"Cannot {request.method} {request.path}"
+        refusal = (
+            no_route(request.method, request.path, status=exc.status)
             if exc.status in (HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED)
-            else exc.reason
+            else Refusal(exc.status, exc.reason)
         )
-        response = error_answer(exc.status, message).to_response()
+        response = refusal_answer(refusal).to_response()
         if "allow" in exc.headers:
             response.headers["allow"] = exc.headers["allow"]
     except Exception:
         logger.exception("request %s failed: %s %s", request_id, request.method, request.path)
-        response = error_answer(
-            HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error"
+        response = refusal_answer(
+            Refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
         ).to_response()
     response.headers["x-request-id"] = request_id
     return response
@@ -261,12 +275,19 @@ SERVER_KEY = web.AppKey("hive_socket_server", HiveSocketServer)
 """Where :func:`create_app` keeps the :class:`HiveSocketServer`: ``app[SERVER_KEY]``."""
 
 
-def create_app(config: ServerConfig) -> web.Application:
+def create_app(
+    config: ServerConfig, *, clock: Callable[[], float] = time.monotonic
+) -> web.Application:
     """Build the aiohttp application of the local Hive-Socket server.
 
     Serves ``POST /notify/user``, ``POST /notify/room``, ``POST /broadcast/room``,
     ``GET /health``, ``GET /openapi.json`` and Socket.IO at ``/socket.io/``. The database
     opens when the application starts and closes when it is cleaned up.
+
+    Arguments:
+        config: The server's settings.
+        clock: Seconds from any fixed start, timing the windows in which wrong keys are
+            counted; `time.monotonic` unless a test moves time itself.
 
     Example::
 
@@ -276,7 +297,7 @@ def create_app(config: ServerConfig) -> web.Application:
     # One byte of slack: some aiohttp versions refuse a body of exactly client_max_size.
     # The handler checks the limit itself and answers 413 as JSON.
     app = web.Application(middlewares=[_http_errors], client_max_size=config.max_body_size + 1)
-    server = HiveSocketServer(config)
+    server = HiveSocketServer(config, clock=clock)
     app[SERVER_KEY] = server
     server.realtime.sio.attach(app)
     app.router.add_post("/notify/user", server.notify_user)

@@ -12,7 +12,9 @@ from .._config import DEFAULT_MAX_BODY_SIZE
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_HOST",
+    "DEFAULT_KEY_FAILURE_WINDOW",
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_KEY_FAILURES",
     "DEFAULT_PORT",
     "ENV_INTERNAL_API_KEY",
     "ENV_JWT_SECRET",
@@ -27,6 +29,11 @@ DEFAULT_DB_PATH = "hive-socket.db"
 """The SQLite file, relative to the working directory."""
 IDEMPOTENCY_TTL = 24 * 3600.0
 """Seconds during which a repeated ``idempotency-key`` gets the first answer again."""
+DEFAULT_MAX_KEY_FAILURES = 10
+"""Wrong or missing keys one client address may send within ``DEFAULT_KEY_FAILURE_WINDOW``."""
+DEFAULT_KEY_FAILURE_WINDOW = 60.0
+"""Seconds over which an address's wrong keys are counted; once over the limit, the address
+gets 429 until they have passed."""
 
 ENV_INTERNAL_API_KEY = "INTERNAL_API_KEY"
 """The server's key, under the same name as on the hosted Hive-Socket server."""
@@ -53,17 +60,16 @@ def _port(_: object, attribute: attrs.Attribute[int], value: int) -> None:
         raise ValueError(f"port must be an int from 0 to 65535 (0 picks a free one), got {value!r}")
 
 
-def _check_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-
-
 def _positive_int(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    _check_positive(attribute.name, value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{attribute.name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be positive, got {value!r}")
 
 
 def _positive_seconds(_: object, attribute: attrs.Attribute[float], value: object) -> None:
-    _check_positive(attribute.name, value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value!r}")
 
 
 def _origins(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -93,6 +99,11 @@ class ServerConfig:
         max_body_size: The largest request body accepted, in bytes (larger gets 413).
         idempotency_ttl: Seconds during which a repeated ``idempotency-key`` is answered
             from the first answer.
+        max_key_failures: Wrong or missing keys a client address may send within
+            ``key_failure_window`` seconds; past that it gets 429, whatever key it sends,
+            until the window has passed.
+        key_failure_window: Seconds over which wrong keys are counted, from an address's
+            first wrong key.
 
     Raises:
         ValueError: if a setting is out of range.
@@ -106,3 +117,7 @@ class ServerConfig:
     cors_origins: tuple[str, ...] = attrs.field(default=(), converter=_origins)
     max_body_size: int = attrs.field(default=DEFAULT_MAX_BODY_SIZE, validator=_positive_int)
     idempotency_ttl: float = attrs.field(default=IDEMPOTENCY_TTL, validator=_positive_seconds)
+    max_key_failures: int = attrs.field(default=DEFAULT_MAX_KEY_FAILURES, validator=_positive_int)
+    key_failure_window: float = attrs.field(
+        default=DEFAULT_KEY_FAILURE_WINDOW, validator=_positive_seconds
+    )

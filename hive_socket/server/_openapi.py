@@ -28,6 +28,18 @@ _ERRORS = {
     "400": _json(_ref("Error"), "Invalid body: one message per invalid field."),
     "401": _json(_ref("Error"), "x-internal-api-key missing or wrong."),
     "413": _json(_ref("Error"), "The body is larger than the server's limit."),
+    "415": _json(_ref("Error"), "The content-type is not application/json."),
+    "429": {
+        **_json(
+            _ref("Error"),
+            "Too many wrong or missing keys from this address lately; every send from it "
+            "is refused, whatever its key, until Retry-After seconds have passed.",
+        ),
+        "headers": {
+            "x-request-id": {"$ref": "#/components/headers/RequestId"},
+            "retry-after": {"$ref": "#/components/headers/RetryAfter"},
+        },
+    },
 }
 
 
@@ -142,7 +154,12 @@ def openapi_document() -> dict[str, Any]:
                 "RequestId": {
                     "description": "Identifies the request in the server's log.",
                     "schema": {"type": "string"},
-                }
+                },
+                "RetryAfter": {
+                    "description": "Seconds to wait before sending again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
             },
             "schemas": {
                 "NotificationType": {

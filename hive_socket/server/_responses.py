@@ -9,12 +9,11 @@ from http import HTTPStatus
 import attrs
 from aiohttp import web
 
-__all__ = ["Answer", "error_answer", "receipt_answer"]
+from .._contract import Refusal
+
+__all__ = ["Answer", "receipt_answer", "refusal_answer"]
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-# NestJS's names, the same on every Python version (whose phrase for 413 changed in 3.13).
-_NEST_ERRORS: dict[int, str] = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Payload Too Large"}
 
 
 @attrs.frozen
@@ -45,13 +44,6 @@ def receipt_answer(notification_id: str, *, delivered: int, persisted: bool) -> 
     )
 
 
-def error_answer(status: int, message: str | list[str]) -> Answer:
-    """A NestJS-style error: ``{"statusCode", "message", "error"}``."""
-    return Answer.json(
-        status,
-        {
-            "statusCode": status,
-            "message": message,
-            "error": _NEST_ERRORS.get(status) or HTTPStatus(status).phrase,
-        },
-    )
+def refusal_answer(refusal: Refusal) -> Answer:
+    """A refusal as its NestJS-style error: ``{"statusCode", "message", "error"}``."""
+    return Answer.json(refusal.status, refusal.body())

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 
 import attrs
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from ._app import SERVER_KEY, HiveSocketServer, create_app
 from ._config import ServerConfig
+from ._logs import ServerLog
 
 __all__ = ["RunningServer", "run_server", "serve_forever"]
 
@@ -42,20 +44,33 @@ class RunningServer:
 
 @contextlib.asynccontextmanager
 async def run_server(
-    config: ServerConfig, *, access_log: bool = False
+    config: ServerConfig,
+    *,
+    access_log: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[RunningServer]:
     """Start a local server, and stop it (clients disconnected, database closed) on exit.
+
+    Arguments:
+        config: The server's settings.
+        access_log: Log each request on the ``aiohttp.access`` logger.
+        clock: Seconds from any fixed start, timing the windows in which wrong keys are
+            counted; `time.monotonic` unless a test moves time itself.
+
+    Requests too malformed to parse (an oversized header, say) get aiohttp's plain-text
+    400; the first is logged at INFO on ``aiohttp.server``, the others at DEBUG.
 
     Example::
 
         async with run_server(ServerConfig(api_key="k", db_path=":memory:", port=0)) as srv:
             print(srv.url)
     """
-    app = create_app(config)
+    app = create_app(config, clock=clock)
     runner = web.AppRunner(
         app,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
+        logger=ServerLog(),
     )
     await runner.setup()
     try:

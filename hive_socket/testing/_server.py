@@ -22,8 +22,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._client import AsyncHiveSocketClient
 from .._config import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from .._contract import HEALTH_PATH, Refusal
 from .._sync import HiveSocketClient
-from ._contract import HEALTH_PATH, Refusal, check_request
+from ._checks import check_request
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_PROJECT_ID", "FakeHiveSocketServer", "RecordedRequest"]
 
@@ -104,7 +105,7 @@ class FakeHiveSocketServer:
 
     It runs on an event loop in a thread of its own, so blocking and asyncio clients
     alike can call it. Every request is checked against the wire contract and refused
-    (400, 401, 404, 413, NestJS-style) where the real server would refuse it; a repeated
+    (400, 401, 404, 413, 415, NestJS-style) where the real server would refuse it; a repeated
     ``idempotency-key`` gets the first answer again. Every request is recorded.
 
     In pytest, use the ``hive_socket_server`` fixture; elsewhere, a ``with`` block.

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -214,17 +215,22 @@ StartHive = Callable[..., Awaitable[Hive]]
 
 @pytest.fixture
 async def start_hive(tmp_path: Path) -> AsyncIterator[StartHive]:
-    """Start servers (on ``tmp_path/hive.db`` unless told otherwise); all stop at the end."""
+    """Start servers (on ``tmp_path/hive.db`` unless told otherwise); all stop at the end.
+
+    Keyword arguments are ``ServerConfig`` settings, and ``clock`` for ``run_server``.
+    """
     from hive_socket.server import run_server
 
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())
 
-        async def start(**settings: Any) -> Hive:
+        async def start(*, clock: Callable[[], float] = time.monotonic, **settings: Any) -> Hive:
             settings.setdefault("api_key", KEY)
             settings.setdefault("db_path", tmp_path / "hive.db")
             settings.setdefault("port", 0)
-            running = await stack.enter_async_context(run_server(ServerConfig(**settings)))
+            running = await stack.enter_async_context(
+                run_server(ServerConfig(**settings), clock=clock)
+            )
             hive = Hive(running.url, http, running)
             stack.push_async_callback(hive.close)
             return hive

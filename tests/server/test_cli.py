@@ -196,3 +196,14 @@ def test_bad_arguments_exit_2_with_a_message(
 
     assert main(argv) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_serve_passes_the_key_limit_options() -> None:
+    from hive_socket._cli import build_parser
+
+    args = build_parser().parse_args(
+        ["serve", "--max-key-failures", "3", "--key-failure-window", "5"]
+    )
+    assert (args.max_key_failures, args.key_failure_window) == (3, 5.0)
+    defaults = build_parser().parse_args(["serve"])
+    assert (defaults.max_key_failures, defaults.key_failure_window) == (10, 60.0)

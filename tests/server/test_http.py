@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 from typing import Any
 
 import pytest
 
 pytest.importorskip("socketio")
 
-from .conftest import KEY, Hive, StartHive, broadcast, notification, room_notification
+from .conftest import (
+    KEY,
+    TIMEOUT,
+    Hive,
+    StartHive,
+    broadcast,
+    notification,
+    room_notification,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -159,6 +169,12 @@ async def test_unknown_fields_are_ignored(hive: Hive) -> None:
         (b'{"userId": ', "the request body is not valid JSON"),
         (b"\xff\xfe{}", "the request body is not valid JSON"),
         (b'{"metadata": {"x": NaN}}', "the request body is not valid JSON"),
+        (b'{"metadata": {"x": -Infinity}}', "the request body is not valid JSON"),
+        (b'{"metadata": {"x": 1e999}}', "the request body holds the number 1e999, which is too"),
+        (b'{"metadata": {"x": [-1.5e400]}}', "the request body holds the number -1.5e400"),
+        (b'{"title": "a\\ud800b"}', "the request body holds the lone surrogate \\ud800"),
+        (b'{"m": {"\\udfff": 1}}', "the request body holds the lone surrogate \\udfff"),
+        (b'{"title": "\xed\xa0\x80"}', "the request body holds the lone surrogate \\ud800"),
         (b"", "the request body is empty"),
         (b"[1, 2]", "the request body must be a JSON object, got list"),
         (b'"text"', "the request body must be a JSON object, got str"),
@@ -173,6 +189,128 @@ async def test_malformed_or_non_object_body_is_400(hive: Hive, raw: bytes, expec
     assert status == 400
     assert answer["error"] == "Bad Request"
     assert answer["message"].startswith(expected)
+
+
+async def test_surrogate_pair_and_large_finite_numbers_are_accepted(hive: Hive) -> None:
+    raw = json.dumps(notification(title="\U0001f600", metadata={"x": 1.7e308, "n": 10**30}))
+
+    status, _, _ = await hive.post(
+        "/notify/user", data=raw.encode(), headers={"content-type": "application/json"}
+    )
+
+    assert status == 201
+
+
+async def test_metadata_as_deep_as_the_sdk_allows_reaches_the_user_and_deeper_is_400(
+    hive: Hive,
+) -> None:
+    listener = await hive.listen("user-1")
+    deepest: object = {}
+    for _ in range(63):
+        deepest = {"a": deepest}
+
+    receipt = await hive.notify_user(metadata=deepest)
+    status, answer, _ = await hive.post("/notify/user", notification(metadata={"a": deepest}))
+
+    event, data = await listener.next()
+    assert (event, data["id"], data["metadata"]) == ("notification:new", receipt["id"], deepest)
+    assert status == 400
+    assert answer["message"] == "the request body nests metadata more than 64 levels deep"
+    await hive.assert_next_is(listener)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "shown"),
+    [
+        ("text/plain", "text/plain"),
+        ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+        ("application/xml; charset=utf-8", "application/xml"),
+        ("application/jsonx", "application/jsonx"),
+        (None, "nothing"),
+    ],
+)
+async def test_body_that_is_not_declared_json_is_415(
+    hive: Hive, content_type: str | None, shown: str
+) -> None:
+    async with hive.http.post(
+        hive.url + "/notify/user",
+        data=_encoded(notification()),
+        headers={"x-internal-api-key": KEY, "content-type": content_type or ""},
+        skip_auto_headers=["content-type"],
+    ) as response:
+        assert response.status == 415
+        assert response.headers["x-request-id"]
+        assert await response.json() == {
+            "statusCode": 415,
+            "message": f"content-type must be application/json, got {shown}",
+            "error": "Unsupported Media Type",
+        }
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON", " application/json "]
+)
+async def test_json_content_type_may_carry_parameters_and_any_case(
+    hive: Hive, content_type: str
+) -> None:
+    status, _, _ = await hive.post(
+        "/notify/user", data=_encoded(notification()), headers={"content-type": content_type}
+    )
+
+    assert status == 201
+
+
+async def test_checks_run_in_the_documented_order(start_hive: StartHive) -> None:
+    """Each request fails the check that answers it and every check after that one."""
+    hive = await start_hive(max_body_size=100, max_key_failures=1, clock=lambda: 0.0)
+    json_type = {"content-type": "application/json"}
+    long_key = {"idempotency-key": "k" * 256}
+    text = {"content-type": "text/plain", **long_key}
+    big = b"[" * 1000
+    sends = [
+        (json_type, b"{}", KEY),
+        (json_type, b"[]", KEY),
+        (json_type, big, KEY),
+        ({**json_type, **long_key}, big, KEY),
+        (text, big, KEY),
+        (text, big, "wrong"),
+        (text, big, "wrong"),
+    ]
+
+    answers = [
+        await hive.post("/notify/user", data=data, headers=headers, key=key)
+        for headers, data, key in sends
+    ]
+
+    assert [(status, _first_line(answer["message"])) for status, answer, _ in answers] == [
+        (400, "userId is required"),
+        (400, "the request body must be a JSON object, got list"),
+        (413, "the request body is larger than the limit of 100 bytes"),
+        (400, "idempotency-key must be 1 to 255 characters"),
+        (415, "content-type must be application/json, got text/plain"),
+        (401, "x-internal-api-key is missing or wrong; send the server's INTERNAL_API_KEY"),
+        (
+            429,
+            "too many wrong or missing x-internal-api-key headers from this address; "
+            "try again in 60 seconds",
+        ),
+    ]
+
+
+async def test_key_that_is_not_utf8_is_401_not_500(hive: Hive) -> None:
+    status, answer = await _raw_post(hive, b"x-internal-api-key: \xff\xfe")
+
+    assert status == 401
+    assert answer["statusCode"] == 401
+
+
+async def test_idempotency_key_that_is_not_utf8_is_400_not_500(hive: Hive) -> None:
+    status, answer = await _raw_post(
+        hive, f"x-internal-api-key: {KEY}".encode(), b"idempotency-key: \xff"
+    )
+
+    assert status == 400
+    assert answer["message"] == ["idempotency-key must be UTF-8 text"]
 
 
 async def test_body_over_the_default_limit_of_one_mib_is_413(hive: Hive) -> None:
@@ -217,7 +355,9 @@ async def test_body_limit_is_configurable_and_counts_streamed_bodies(
             yield b" " * 1000
 
     async with hive.http.post(
-        hive.url + "/notify/user", data=chunks(), headers={"x-internal-api-key": KEY}
+        hive.url + "/notify/user",
+        data=chunks(),
+        headers={"x-internal-api-key": KEY, "content-type": "application/json"},
     ) as response:
         assert response.status == 413
         assert (await response.json())["statusCode"] == 413
@@ -284,6 +424,58 @@ async def test_cors_allows_the_configured_origins_only(start_hive: StartHive) ->
     ) as refused:
         assert refused.status == 400
         assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_unparsable_request_is_logged_once_at_info_without_a_traceback(
+    hive: Hive, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    oversized = b"x-padding: " + b"a" * 9000
+
+    first, _ = await _raw_exchange(hive, b"GET /health HTTP/1.1\r\nHost: x\r\n" + oversized)
+    second, _ = await _raw_exchange(hive, b"GET /health?" + b"q" * 9000 + b" HTTP/1.1\r\nHost: x")
+
+    assert (first, second) == (400, 400)
+    records = [record for record in caplog.records if record.name == "aiohttp.server"]
+    assert [(r.levelno, r.exc_info) for r in records] == [
+        (logging.INFO, None),
+        (logging.DEBUG, None),
+    ]
+    assert all("Got more than 8190 bytes" in record.getMessage() for record in records)
+    assert "further malformed requests are logged at DEBUG" in records[0].getMessage()
+    assert (await hive.health())["status"] == "ok"
+
+
+async def _raw_exchange(hive: Hive, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send one request as raw bytes; return the answer's status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", hive.running.port)
+    try:
+        writer.write(head + b"\r\nConnection: close\r\n\r\n" + body)
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+async def _raw_post(hive: Hive, *headers: bytes) -> tuple[int, Any]:
+    body = _encoded(notification())
+    head = b"\r\n".join(
+        [
+            b"POST /notify/user HTTP/1.1",
+            b"Host: x",
+            b"content-type: application/json",
+            b"content-length: %d" % len(body),
+            *headers,
+        ]
+    )
+    status, answer = await _raw_exchange(hive, head, body)
+    return status, json.loads(answer)
+
+
+def _first_line(message: str | list[str]) -> str:
+    return message if isinstance(message, str) else message[0]
 
 
 def _encoded(body: dict[str, Any]) -> bytes:

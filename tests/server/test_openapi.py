@@ -11,7 +11,7 @@ pytest.importorskip("socketio")
 
 from hive_socket.server import openapi_document
 
-from .conftest import Hive, broadcast, notification, room_notification
+from .conftest import Hive, StartHive, broadcast, notification, room_notification
 
 pytestmark = pytest.mark.anyio
 
@@ -97,3 +97,24 @@ async def test_only_the_sends_need_the_key(document: dict[str, Any]) -> None:
     }
 
     assert needs_key == set(VALID)
+
+
+async def test_documented_answers_of_a_send_are_the_ones_it_gives(
+    start_hive: StartHive, document: dict[str, Any]
+) -> None:
+    hive = await start_hive(max_body_size=200, max_key_failures=1)
+    json_body = {"content-type": "application/json"}
+    answers = [
+        await hive.post("/notify/user", notification()),
+        await hive.post("/notify/user", {}),
+        await hive.post("/notify/user", data=b"{}", headers={"content-type": "text/plain"}),
+        await hive.post("/notify/user", data=b" " * 201, headers=json_body),
+        await hive.post("/notify/user", notification(), key="wrong"),
+        await hive.post("/notify/user", notification(), key="wrong"),
+    ]
+
+    responses = document["paths"]["/notify/user"]["post"]["responses"]
+    assert [status for status, _, _ in answers] == [201, 400, 415, 413, 401, 429]
+    assert set(responses) == {str(status) for status, _, _ in answers}
+    assert set(responses["429"]["headers"]) == {"x-request-id", "retry-after"}
+    assert answers[-1][2]["retry-after"] == "60"

@@ -125,7 +125,7 @@ REFUSALS = [
         "/notify/user",
         {"content-type": "text/plain"},
         None,
-        400,
+        415,
         "content-type must be application/json, got text/plain",
         id="content-type",
     ),
@@ -150,6 +150,18 @@ REFUSALS = [
     pytest.param("POST", "/notify/user", {}, b"", 400, "the request body is empty", id="empty"),
     pytest.param("POST", "/notify/user", {}, b"{", 400, "not valid JSON", id="not-json"),
     pytest.param("POST", "/notify/user", {}, b'{"userId": NaN}', 400, "not valid JSON", id="nan"),
+    pytest.param(
+        "POST", "/notify/user", {}, b'{"n": -1e999}', 400, "the number -1e999", id="infinite"
+    ),
+    pytest.param(
+        "POST",
+        "/notify/user",
+        {},
+        b'{"title": "a\\ud800"}',
+        400,
+        "lone surrogate",
+        id="lone-surrogate",
+    ),
     pytest.param("POST", "/notify/user", {}, b"[]", 400, "must be a JSON object", id="array"),
 ]
 
@@ -168,7 +180,7 @@ def test_request_breaking_the_contract_is_refused_nestjs_style(
 
     assert answered == status
     assert answer["statusCode"] == status
-    assert answer["error"] in ("Bad Request", "Unauthorized", "Not Found")
+    assert answer["error"] in ("Bad Request", "Unauthorized", "Not Found", "Unsupported Media Type")
     assert message in json.dumps(answer["message"])
     assert response_headers["x-request-id"]
     [refused] = fake.rejected
@@ -237,6 +249,17 @@ def test_every_problem_is_listed_at_once(fake: FakeHiveSocketServer) -> None:
         "body is required",
         "type must be one of info, success, warning, error, message, got 'urgent'",
     ]
+
+
+def test_content_type_is_checked_after_the_key_and_before_the_size() -> None:
+    with FakeHiveSocketServer(max_body_size=100) as small:
+        text = {"content-type": "text/plain"}
+        big = {**NOTIFICATION, "body": "x" * 200}
+
+        assert (
+            call(small, "/notify/user", big, headers={**text, "x-internal-api-key": "x"})[0] == 401
+        )
+        assert call(small, "/notify/user", big, headers=text)[0] == 415
 
 
 def test_body_over_the_limit_is_413() -> None:
