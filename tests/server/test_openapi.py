@@ -118,3 +118,16 @@ async def test_documented_answers_of_a_send_are_the_ones_it_gives(
     assert set(responses) == {str(status) for status, _, _ in answers}
     assert set(responses["429"]["headers"]) == {"x-request-id", "retry-after"}
     assert answers[-1][2]["retry-after"] == "60"
+
+
+def test_the_documented_copy_is_current() -> None:
+    import json
+    from pathlib import Path
+
+    from hive_socket.server import openapi_document
+
+    documented = Path(__file__).parents[2] / "docs" / "openapi.json"
+    assert json.loads(documented.read_text(encoding="utf-8")) == openapi_document(), (
+        "docs/openapi.json is out of date: regenerate it from "
+        "hive_socket.server.openapi_document()"
+    )
