@@ -225,7 +225,8 @@ def run_rounds(
 # --- imports ------------------------------------------------------------------------------
 
 IMPORTS: Final = {
-    "import_hive_socket": "import hive_socket",
+    # `import hive_socket` alone is lazy: import what an application uses, both clients.
+    "import_hive_socket": "from hive_socket import AsyncHiveSocketClient, HiveSocketClient",
     "import_deps": "import aiohttp, anyio, attrs, cattrs",
 }
 

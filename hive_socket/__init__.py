@@ -16,28 +16,33 @@ workers); [`HiveSocketClient`][hive_socket.HiveSocketClient] blocks (Flask, Djan
 scripts). Both make the same calls.
 """
 
-from ._client import AsyncBroadcastAPI, AsyncHiveSocketClient, AsyncNotifyAPI
-from ._errors import (
-    HiveSocketAuthError,
-    HiveSocketError,
-    HiveSocketNetworkError,
-    HiveSocketRateLimitError,
-    HiveSocketServerError,
-    HiveSocketTimeoutError,
-    HiveSocketValidationError,
-)
-from ._models import (
-    Broadcast,
-    BulkResult,
-    HealthStatus,
-    Notification,
-    NotificationType,
-    NotificationTypeLike,
-    Receipt,
-)
-from ._sync import BroadcastAPI, HiveSocketClient, NotifyAPI
-from ._types import JSONObject
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import AsyncBroadcastAPI, AsyncHiveSocketClient, AsyncNotifyAPI
+    from ._errors import (
+        HiveSocketAuthError,
+        HiveSocketError,
+        HiveSocketNetworkError,
+        HiveSocketRateLimitError,
+        HiveSocketServerError,
+        HiveSocketTimeoutError,
+        HiveSocketValidationError,
+    )
+    from ._models import (
+        Broadcast,
+        BulkResult,
+        HealthStatus,
+        Notification,
+        NotificationType,
+        NotificationTypeLike,
+        Receipt,
+    )
+    from ._sync import BroadcastAPI, HiveSocketClient, NotifyAPI
+    from ._types import JSONObject
 
 __all__ = [
     "AsyncBroadcastAPI",
@@ -63,3 +68,43 @@ __all__ = [
     "Receipt",
     "__version__",
 ]
+
+# Each public name is imported from its module on first use, so that `import hive_socket`
+# (and the pytest plugin that every test run of an environment with hive-socket loads)
+# does not pay for aiohttp until something is used.
+_EXPORTS = {
+    "AsyncBroadcastAPI": "_client",
+    "AsyncHiveSocketClient": "_client",
+    "AsyncNotifyAPI": "_client",
+    "Broadcast": "_models",
+    "BroadcastAPI": "_sync",
+    "BulkResult": "_models",
+    "HealthStatus": "_models",
+    "HiveSocketAuthError": "_errors",
+    "HiveSocketClient": "_sync",
+    "HiveSocketError": "_errors",
+    "HiveSocketNetworkError": "_errors",
+    "HiveSocketRateLimitError": "_errors",
+    "HiveSocketServerError": "_errors",
+    "HiveSocketTimeoutError": "_errors",
+    "HiveSocketValidationError": "_errors",
+    "JSONObject": "_types",
+    "Notification": "_models",
+    "NotificationType": "_models",
+    "NotificationTypeLike": "_models",
+    "NotifyAPI": "_sync",
+    "Receipt": "_models",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hive_socket' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"hive_socket.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,6 +17,25 @@ Example:
     ```
 """
 
-from ._server import DEFAULT_API_KEY, DEFAULT_PROJECT_ID, FakeHiveSocketServer, RecordedRequest
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._server import (
+        DEFAULT_API_KEY,
+        DEFAULT_PROJECT_ID,
+        FakeHiveSocketServer,
+        RecordedRequest,
+    )
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_PROJECT_ID", "FakeHiveSocketServer", "RecordedRequest"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use: pytest loads this package's plugin in every test run of an
+    # environment with hive-socket, and most of those runs never use the fake server.
+    if name not in __all__:
+        raise AttributeError(f"module 'hive_socket.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module("hive_socket.testing._server"), name)
+    globals()[name] = value
+    return value

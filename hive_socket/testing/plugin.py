@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .._config import ENV_API_KEY, ENV_PROJECT_ID, ENV_URL
-from .._sync import HiveSocketClient
-from ._server import FakeHiveSocketServer, RecordedRequest
-
 if TYPE_CHECKING:
     import pluggy
+
+    from .._sync import HiveSocketClient
+    from ._server import FakeHiveSocketServer, RecordedRequest
 
 __all__ = ["hive_socket_client", "hive_socket_env", "hive_socket_server"]
 
@@ -80,6 +79,8 @@ def hive_socket_server(request: pytest.FixtureRequest) -> Iterator[FakeHiveSocke
             assert hive_socket_server.notifications_to("u1")[0]["title"] == "Welcome"
         ```
     """
+    from ._server import FakeHiveSocketServer  # here: most test runs never need it
+
     with FakeHiveSocketServer() as server:
         yield server
     rejected = server.rejected
@@ -109,6 +110,8 @@ def hive_socket_env(
             assert hive_socket_env.notifications_to("u1")
         ```
     """
+    from .._config import ENV_API_KEY, ENV_PROJECT_ID, ENV_URL
+
     monkeypatch.setenv(ENV_URL, hive_socket_server.url)
     monkeypatch.setenv(ENV_API_KEY, hive_socket_server.api_key)
     monkeypatch.setenv(ENV_PROJECT_ID, hive_socket_server.project_id)
