@@ -4,14 +4,15 @@ Method
 ------
 * The server runs as ``python -m hive_socket serve`` in a process of its own, on loopback,
   with a fresh SQLite database (WAL, ``synchronous=FULL``: every ``notify.user`` is on disk
-  before its answer). The HTTP senders and the python-socketio listeners run in this
-  process, on one event loop; on a 2-core machine they share the cores with the server.
-* Latency: one listener connected as a user; ``--sends`` sequential ``POST /notify/user``
-  to that user (after a warm-up). Each sample is the time from just before the request is
-  sent to the arrival of its ``notification:new`` at the listener. The HTTP round trip of
-  the same request is reported beside it.
+  before its answer). The senders (one ``AsyncHiveSocketClient``) and the latency
+  listener run in this process, on one event loop; on a 2-core machine they share the
+  cores with the server.
+* Latency: one listener connected as a user; ``--sends`` sequential SDK
+  ``notify.user`` calls to that user (after a warm-up). Each sample is the time from just
+  before the call to the arrival of its ``notification:new`` at the listener. The call's
+  own duration (until the receipt) is reported beside it.
 * Throughput: ``--listeners`` sockets connected at once.
-  - fan-out: every listener in one room; ``--throughput-sends`` ``POST /notify/room``
+  - fan-out: every listener in one room; ``--throughput-sends`` SDK ``notify.room`` calls
     with ``--concurrency`` requests in flight; the clock stops when every listener has
     every event. Reported as notifications per second and events delivered per second.
   - per user: one user per listener; ``notify.user`` round-robin over the users, the
@@ -42,8 +43,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import socketio
+
+from hive_socket import AsyncHiveSocketClient
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "benchmark-key"
@@ -113,10 +115,9 @@ class Listener:
         await self.client.disconnect()
 
 
-def _notification(user_id: str, seq: int) -> dict[str, Any]:
+def _notification(seq: int) -> dict[str, Any]:
+    """The SDK call's fields (the client's default project is PROJECT)."""
     return {
-        "userId": user_id,
-        "projectId": PROJECT,
         "title": "Benchmark",
         "body": "latency sample",
         "type": "info",
@@ -124,7 +125,7 @@ def _notification(user_id: str, seq: int) -> dict[str, Any]:
     }
 
 
-async def measure_latency(url: str, http: aiohttp.ClientSession, sends: int) -> dict[str, Any]:
+async def measure_latency(url: str, hive: AsyncHiveSocketClient, sends: int) -> dict[str, Any]:
     arrivals: dict[int, asyncio.Future[float]] = {}
 
     def on_event(data: dict[str, Any]) -> None:
@@ -141,12 +142,9 @@ async def measure_latency(url: str, http: aiohttp.ClientSession, sends: int) -> 
         for seq in range(warm_up + sends):
             arrival = arrivals[seq] = asyncio.get_running_loop().create_future()
             started = time.perf_counter()
-            async with http.post(
-                url + "/notify/user", json=_notification("latency-user", seq)
-            ) as response:
-                await response.read()
-                answered = time.perf_counter()
-                assert response.status == 201, response.status
+            receipt = await hive.notify.user("latency-user", **_notification(seq))
+            answered = time.perf_counter()
+            assert receipt.id, receipt
             arrived = await asyncio.wait_for(arrival, WAIT)
             del arrivals[seq]
             if seq >= warm_up:
@@ -159,7 +157,7 @@ async def measure_latency(url: str, http: aiohttp.ClientSession, sends: int) -> 
 
 async def measure_throughput(
     url: str,
-    http: aiohttp.ClientSession,
+    hive: AsyncHiveSocketClient,
     *,
     listeners: int,
     sends: int,
@@ -176,7 +174,7 @@ async def measure_throughput(
         ready = await asyncio.wait_for(asyncio.to_thread(_receive, parent), WAIT)
         assert ready == "ready", ready
         started = time.perf_counter()
-        await _send_all(http, url, sends, concurrency, fan_out, listeners)
+        await _send_all(hive, sends, concurrency, fan_out, listeners)
         sent = time.perf_counter()
         last_arrival, listener_cpu = await asyncio.wait_for(
             asyncio.to_thread(_receive, parent), WAIT
@@ -238,28 +236,16 @@ async def _listen(
 
 
 async def _send_all(
-    http: aiohttp.ClientSession,
-    url: str,
-    sends: int,
-    concurrency: int,
-    fan_out: bool,
-    listeners: int,
+    hive: AsyncHiveSocketClient, sends: int, concurrency: int, fan_out: bool, listeners: int
 ) -> None:
     queue = iter(range(sends))
 
     async def sender() -> None:
         for seq in queue:
             if fan_out:
-                path = "/notify/room"
-                body = _notification("", seq)
-                body.pop("userId")
-                body["roomId"] = ROOM
+                await hive.notify.room(ROOM, **_notification(seq))
             else:
-                path = "/notify/user"
-                body = _notification(f"user-{seq % listeners}", seq)
-            async with http.post(url + path, json=body) as response:
-                await response.read()
-                assert response.status == 201, response.status
+                await hive.notify.user(f"user-{seq % listeners}", **_notification(seq))
 
     await asyncio.wait_for(asyncio.gather(*(sender() for _ in range(concurrency))), WAIT)
 
@@ -289,18 +275,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hive-socket-bench-") as directory:
         async with (
             server_process(directory) as (url, pid),
-            aiohttp.ClientSession(
-                headers={"x-internal-api-key": API_KEY},
-                connector=aiohttp.TCPConnector(limit=args.concurrency),
-            ) as http,
+            AsyncHiveSocketClient(url, API_KEY, project_id=PROJECT) as hive,
         ):
             phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = [
-                ("latency", lambda: measure_latency(url, http, args.sends)),
+                ("latency", lambda: measure_latency(url, hive, args.sends)),
                 (
                     "fan_out_notify_room",
                     lambda: measure_throughput(
                         url,
-                        http,
+                        hive,
                         listeners=args.listeners,
                         sends=args.throughput_sends,
                         concurrency=args.concurrency,
@@ -311,7 +294,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "per_user_notify_user",
                     lambda: measure_throughput(
                         url,
-                        http,
+                        hive,
                         listeners=args.listeners,
                         sends=args.throughput_sends,
                         concurrency=args.concurrency,
@@ -358,11 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     latency = results["latency"]
     print(
-        f"end-to-end latency (POST /notify/user -> notification:new), "
+        f"end-to-end latency (SDK notify.user -> notification:new), "
         f"{latency['end_to_end']['samples']} sequential sends:\n"
         f"  median {latency['end_to_end']['median_ms']} ms, "
         f"p99 {latency['end_to_end']['p99_ms']} ms "
-        f"(HTTP round trip: median {latency['http_round_trip']['median_ms']} ms, "
+        f"(the call until its receipt: median {latency['http_round_trip']['median_ms']} ms, "
         f"p99 {latency['http_round_trip']['p99_ms']} ms)"
     )
     for name, label in (
