@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -60,3 +64,29 @@ def unused_tcp_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def run_example(
+    source: str, server: RecordingServer, directory: Path, *, project_id: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a documented example as a script, configured for ``server`` by the environment,
+    with warnings as errors; fail the test if it fails."""
+    script = directory / "example.py"
+    script.write_text(source, encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "HIVE_SOCKET_URL": server.url,
+            "HIVE_SOCKET_API_KEY": API_KEY,
+            "SMARTHIVE_PROJECT_ID": project_id,
+        },
+        timeout=60,
+        check=False,
+        cwd=directory,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    return completed

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import hive_socket
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, run_example
 from tests.recording_server import RecordingServer
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -41,25 +38,7 @@ def test_docs_have_examples() -> None:
 
 @pytest.mark.parametrize("block", [b for _, b in EXAMPLES], ids=[i for i, _ in EXAMPLES])
 def test_example_runs(block: str, server: RecordingServer, tmp_path: Path) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(block, encoding="utf-8")
-    env = {
-        **os.environ,
-        "HIVE_SOCKET_URL": server.url,
-        "HIVE_SOCKET_API_KEY": API_KEY,
-        "SMARTHIVE_PROJECT_ID": "docs-project",
-    }
-    completed = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert "Traceback" not in completed.stderr
+    run_example(block, server, tmp_path, project_id="docs-project")
     for request in server.requests:
         assert request.headers["x-internal-api-key"] == API_KEY
         if request.method == "POST":

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY
+from tests.conftest import run_example
 from tests.recording_server import RecordingServer
 
 README = Path(__file__).parent.parent / "README.md"
@@ -70,23 +67,7 @@ def test_readme_example_runs(block: str, server: RecordingServer, tmp_path: Path
         script += DRIVE_FASTAPI
     elif kind == "Flask(":
         script += DRIVE_FLASK
-    path = tmp_path / "example.py"
-    path.write_text(script, encoding="utf-8")
-    env = {
-        **os.environ,
-        "HIVE_SOCKET_URL": server.url,
-        "HIVE_SOCKET_API_KEY": API_KEY,
-        "SMARTHIVE_PROJECT_ID": "readme-project",
-    }
-    completed = subprocess.run(
-        [sys.executable, "-W", "error", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    run_example(script, server, tmp_path, project_id="readme-project")
     sent = [
         (r.method, r.path, r.json.get("userId") or r.json.get("roomId")) for r in server.requests
     ]
