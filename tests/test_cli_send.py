@@ -139,3 +139,20 @@ def test_the_key_is_never_a_command_line_argument() -> None:
     done = run("health", "--api-key", "shai_secret")
     assert done.returncode == 2
     assert "unrecognized arguments: --api-key" in done.stderr
+
+
+def test_progress_bar_draws_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from hive_socket._cli import _Progress
+
+    bar = _Progress(4, enabled=True)
+    bar.show(2, 1)
+    bar.show(4, 1)
+    bar.close()
+    quiet = _Progress(4, enabled=False)
+    quiet.show(4, 0)
+    quiet.close()
+    drawn = capsys.readouterr().err
+    assert drawn == (
+        "\r[###############...............] 2/4 sent, 1 failed"
+        "\r[##############################] 4/4 sent, 1 failed\n"
+    )
