@@ -128,6 +128,5 @@ def test_the_documented_copy_is_current() -> None:
 
     documented = Path(__file__).parents[2] / "docs" / "openapi.json"
     assert json.loads(documented.read_text(encoding="utf-8")) == openapi_document(), (
-        "docs/openapi.json is out of date: regenerate it from "
-        "hive_socket.server.openapi_document()"
+        "docs/openapi.json is out of date: regenerate it from hive_socket.server.openapi_document()"
     )
